@@ -1,0 +1,44 @@
+"""coursekit: the tested helper package behind the course
+"LLMs for e-commerce marketing, from text cleaning to fine-tuning".
+
+Each notebook builds an idea by hand, then calls the matching module here:
+
+====================  =========================================
+module                used from notebook
+====================  =========================================
+``env``, ``paths``    every notebook (device, seeds, threads)
+``data``              every notebook (the shop corpus)
+``checks``            every notebook (exercise verdicts)
+``plots``             every notebook (one seaborn style)
+``text``              01 text cleaning
+``tokenization``      02 tokenization
+``attention``         03 attention math
+``lm``                04 language modelling
+``train``             05 fine-tuning
+``sentiment``         06 sentiment analysis
+``copywriter``        07 copy generation
+``retrieval``         08 answer search
+``experiments``       09 A/B tests and bandits
+====================  =========================================
+
+Heavy libraries (torch, transformers) are imported inside the modules that
+need them, so ``import coursekit`` stays fast.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def setup(seed: int = 0, threads: int | None = 2, quiet: bool = True) -> None:
+    """One call at the top of every notebook: seeds, threads, plot style, quiet logs.
+
+    Prints nothing, so it is safe in cells that nbval compares.
+    """
+    from coursekit import env, plots
+
+    env.set_threads(threads)
+    env.seed_everything(seed)
+    if quiet:
+        env.quiet_libraries()
+    plots.set_style()

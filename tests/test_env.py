@@ -1,0 +1,95 @@
+"""Device choice, seeding, threads, offline detection and the doctor."""
+
+import random
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from coursekit import doctor, env
+from coursekit.cli import main
+
+
+def test_seed_everything_repeats_python_numpy_and_torch():
+    env.seed_everything(123)
+    a = (random.random(), np.random.rand(), torch.rand(3))
+    env.seed_everything(123)
+    b = (random.random(), np.random.rand(), torch.rand(3))
+    assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
+    env.seed_everything(124)
+    c = torch.rand(3)
+    assert not torch.equal(c, a[2])
+
+
+def test_set_threads_is_clamped_to_the_machine():
+    assert env.set_threads(1) == 1
+    assert env.set_threads(10_000) >= 1
+    assert env.set_threads(None) == torch.get_num_threads()
+    env.set_threads(2)
+
+
+def test_get_device_defaults_to_the_best_available(monkeypatch):
+    monkeypatch.delenv(env.DEVICE_ENV, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(env, "_mps_available", lambda: False)
+    assert env.get_device() == "cpu"
+    monkeypatch.setattr(env, "_mps_available", lambda: True)
+    assert env.get_device() == "mps"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert env.get_device() == "cuda"
+
+
+def test_get_device_override_and_a_missing_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv(env.DEVICE_ENV, "cpu")
+    assert env.get_device() == "cpu"
+    monkeypatch.setenv(env.DEVICE_ENV, "cuda")
+    with pytest.raises(env.DeviceError, match="no CUDA GPU is visible; unset COURSEKIT_DEVICE"):
+        env.get_device()
+    with pytest.raises(env.DeviceError, match="unknown device"):
+        env.get_device("tpu")
+
+
+def test_offline_check_answers_fast_and_respects_the_offline_flag(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.perf_counter()
+    assert env.is_online() is False
+    assert time.perf_counter() - start < 0.1
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.delenv("COURSEKIT_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    start = time.perf_counter()
+    env.is_online(host="10.255.255.1", timeout=0.3)  # unroutable: must not hang
+    assert time.perf_counter() - start < 2.0
+
+
+def test_require_online_names_the_fix(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_OFFLINE", "1")
+    with pytest.raises(env.OfflineError, match="offline. Use the course's local default"):
+        env.require_online("the model 'gpt2'")
+
+
+def test_minilm_is_installed_locally():
+    from pathlib import Path
+
+    assert (Path(env.minilm_path()) / "config.json").exists()
+
+
+def test_doctor_reports_problems_with_fixes(monkeypatch, capsys):
+    monkeypatch.setenv(env.DEVICE_ENV, "cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    finding = doctor.check_device()
+    assert not finding.ok and "unset COURSEKIT_DEVICE" in finding.fix
+    monkeypatch.setattr(doctor, "_version", lambda name: None if name == "nbval" else "1.0")
+    bad = [f for f in doctor.check_packages() if not f.ok]
+    assert [f.name for f in bad] == ["nbval"] and 'pip install -e ".[dev]"' in bad[0].fix
+    text = doctor.format_findings([*doctor.check_packages(), finding])
+    assert "2 problem(s) to fix" in text and "-> unset COURSEKIT_DEVICE" in text
+
+
+def test_doctor_cli_exit_code(capsys, monkeypatch):
+    monkeypatch.setenv(env.DEVICE_ENV, "cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["doctor", "--fast"]) == 1
+    assert "FIX  device" in capsys.readouterr().out
