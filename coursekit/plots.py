@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: one colour per sentiment label, used by every plot in the course
+LABEL_PALETTE = {"negative": "#c0392b", "neutral": "#95a5a6", "positive": "#27ae60"}
+
 
 def set_style() -> None:
     """Seaborn's whitegrid theme at notebook size, non-interactive-safe."""

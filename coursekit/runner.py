@@ -89,6 +89,7 @@ def run_notebook(
         nb,
         timeout=timeout,
         kernel_name="python3",
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel transport chatter
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
