@@ -11,7 +11,6 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
