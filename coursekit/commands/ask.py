@@ -1,0 +1,58 @@
+"""``coursekit ask "where is my order?"``: answer a shopper's question from the shop's FAQ.
+
+Prints the best FAQ answer with its similarity score; when the two best entries
+fit about equally well, asks which one the shopper means; when nothing fits, the
+hand-off message (the rule is fitted on the validation paraphrases, notebook 08). The index is built into the cache on first use (a few seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ask",
+        help="answer a customer question from the shop FAQ (or hand it to a person)",
+        description=(
+            "Search the shop's FAQ with MiniLM sentence embeddings and print the best answer "
+            "with its cosine similarity, or a hand-off message when no entry is similar enough."
+        ),
+    )
+    p.add_argument("question", nargs="+", help="the shopper's question, e.g. where is my order?")
+    p.add_argument("-k", type=int, default=1, help="also list the k best FAQ matches (default 1)")
+    p.set_defaults(func=_ask)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from coursekit.cli import UserError
+    from coursekit.retrieval import HANDOFF_MESSAGE, answer_or_handoff, faq_rule, load_faq_index
+
+    question = " ".join(args.question).strip()
+    if not question:
+        raise UserError('the question is empty; try: coursekit ask "where is my order?"')
+    if args.k < 1:
+        raise UserError(f"-k must be at least 1, got {args.k}")
+    import coursekit
+
+    coursekit.setup(seed=0)
+    index = load_faq_index()
+    rule = faq_rule(index)
+    hits = index.search(question, k=max(2, args.k))
+    best, margin = hits[0], hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
+    reply = answer_or_handoff(hits, rule)
+    print(f"question : {question}")
+    print(
+        f"best FAQ : [{best.id}] {best.text}  (similarity {best.score:.3f}, "
+        f"margin over the next {margin:.3f})"
+    )
+    print(
+        f"rule     : answer when similarity >= {rule.min_score:.3f} and margin >= {rule.min_margin:.3f}"
+    )
+    label = "hand-off" if reply == HANDOFF_MESSAGE else "answer  "
+    if reply.startswith("Did you mean"):
+        label = "clarify "
+    print(f"{label} : {reply}")
+    for hit in hits[1 : args.k]:
+        print(f"  #{hit.rank} [{hit.id}] {hit.text}  ({hit.score:.3f})")
+    return 0
