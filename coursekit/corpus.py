@@ -726,7 +726,11 @@ def compose_review(
             add_forced()
             a = w.choose_aspects(3)
             pos = w.clause(a[0], "positive")
-            neg = w.mild_negative(a[1]) if a[1] in R.MILD_NEGATIVE and rng.random() < 0.5 else w.clause(a[1], "negative")
+            neg = (
+                w.mild_negative(a[1])
+                if a[1] in R.MILD_NEGATIVE and rng.random() < 0.5
+                else w.clause(a[1], "negative")
+            )
             if rng.random() < 0.5:
                 parts += [w.sentence(pos), w.sentence(neg)]
             else:

@@ -1,0 +1,806 @@
+"""The shop's copywriter: a small GPT that writes product copy from attributes, and its grounding checks.
+
+**Prompt format.** Attributes are serialised in a fixed order between two special
+tokens, and the copy follows::
+
+    <|attrs|>category: shoes | brand: Trailfox | colour: red | price: $59.99<|copy|>Trailfox …<|endoftext|>
+
+The model is a GPT-2-architecture network (``GPT2LMHeadModel``) trained *from
+scratch* on the training products' attribute → copy pairs, with the loss on the
+copy tokens only (the attributes are given, not predicted). It reuses the shop's
+byte-level BPE (:func:`coursekit.tokenization.load_shop_bpe`) plus the two special
+tokens, and trains deterministically in about a minute on a laptop CPU.
+:func:`load_copywriter` builds it once into the artifact cache (safetensors) and
+loads it from there afterwards. ``train_copywriter(base_model="gpt2")`` fine-tunes
+the real GPT-2 instead when online (never the default).
+
+**Grounding.** Generated copy can be fluent and wrong. For a text and the
+attributes it was written from:
+
+* *coverage*: the share of given attribute values the text mentions;
+* *hallucinations*: brands, colours, materials, sizes or feature claims from the
+  catalogue that the text mentions although the product does not have them;
+* *banned claims*: "guaranteed", medical promises and the like;
+* *price consistency*: every price in the text equals the product's price.
+
+:func:`generate` samples several candidates and reranks them by these scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import torch
+
+ATTRS_TOKEN = "<|attrs|>"
+COPY_TOKEN = "<|copy|>"
+#: the recipe of :func:`load_copywriter`'s cached model; bump it when training changes
+RECIPE = "1"
+#: attribute names in the order the prompt lists them (others follow, sorted): the order in
+#: which the shop's descriptions mention them, so copying walks through the prompt forwards
+ATTRIBUTE_ORDER = ("category", "brand", "name", "material", "colour", "size", "features", "price")
+#: attribute kinds whose catalogue values count as hallucinated when the product lacks them
+HALLUCINATION_KINDS = ("brand", "colour", "material", "size", "features")
+
+#: decoding settings behind each ``strategy`` name of :func:`generate`
+STRATEGIES: dict[str, dict[str, Any]] = {
+    "greedy": {"do_sample": False, "num_beams": 1},
+    "beam": {"do_sample": False, "num_beams": 4, "early_stopping": True},
+    "temperature": {"do_sample": True, "temperature": 0.8, "top_k": 0},
+    "top_k": {"do_sample": True, "top_k": 20},
+    "top_p": {"do_sample": True, "top_p": 0.9, "top_k": 0, "temperature": 0.8},
+}
+
+#: claims the shop never makes in copy: (label, pattern)
+BANNED_CLAIMS: tuple[tuple[str, str], ...] = (
+    ("guarantee", r"\bguarantee(d|s)?\b"),
+    ("risk-free", r"\brisk[- ]free\b"),
+    ("100% claim", r"\b100 ?% (safe|natural|effective|satisfaction)"),
+    ("medical: cures", r"\b(cures?|cured|curing)\b"),
+    ("medical: heals", r"\b(heals?|healing)\b"),
+    ("medical: treats", r"\btreats? (pain|injur\w*|arthritis|disease\w*|insomnia|anxiety)"),
+    ("medical: prevents", r"\bprevents? (disease|illness|injur\w*|cancer|infection)"),
+    ("clinically proven", r"\bclinically (proven|tested)\b"),
+    ("doctor recommended", r"\bdoctors? recommend(ed)?\b"),
+    ("FDA", r"\bfda[- ]approved\b"),
+    ("miracle", r"\bmiracle\b"),
+)
+
+
+# --------------------------------------------------------------------------- the prompt
+
+
+def format_value(name: str, value: Any) -> str:
+    """One attribute value as prompt text: prices as ``$59.99``, lists joined by commas."""
+    if name == "price" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"${float(value):.2f}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def ordered_names(names: Iterable[str]) -> list[str]:
+    """Attribute names in prompt order: :data:`ATTRIBUTE_ORDER` first, then the rest sorted."""
+    names = list(names)
+    known = [n for n in ATTRIBUTE_ORDER if n in names]
+    return known + sorted(n for n in names if n not in ATTRIBUTE_ORDER)
+
+
+def serialise_attributes(attributes: Mapping[str, Any]) -> str:
+    """``{"colour": "red", "category": "shoes"}`` → ``"category: shoes | colour: red"``.
+
+    Empty values (``None``, ``""``, ``[]``) are left out.
+    """
+    if not isinstance(attributes, Mapping):
+        raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
+    parts = []
+    for name in ordered_names(attributes):
+        value = attributes[name]
+        if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
+            continue
+        parts.append(f"{name}: {format_value(name, value)}")
+    return " | ".join(parts)
+
+
+def format_prompt(attributes: Mapping[str, Any]) -> str:
+    """The text the model continues: ``<|attrs|>…<|copy|>``."""
+    return f"{ATTRS_TOKEN}{serialise_attributes(attributes)}{COPY_TOKEN}"
+
+
+def copy_text(product: Any) -> str:
+    """The copy a product is trained on: its description paragraph.
+
+    (Title and bullets repeat the same facts; leaving them out halves the training
+    sequence, so the model gets twice the steps in the same minute.)
+    """
+    if isinstance(product, Mapping):
+        return str(product["paragraph"]).strip()
+    return str(product.paragraph).strip()
+
+
+def examples_from_products(products: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(prompt, copy)`` pairs, one per product, in ``product_id`` order."""
+    rows = products.sort_values("product_id")
+    return [(format_prompt(r.attributes), copy_text(r)) for r in rows.itertuples(index=False)]
+
+
+# --------------------------------------------------------------------------- grounding
+
+
+def _norm(text: str) -> str:
+    text = text.lower().replace("-", " ").replace("_", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in _norm(value).split(" ") if w]
+    body = r"[\s\-]+".join(words)
+    return re.compile(rf"(?<![a-z0-9]){body}(?![a-z0-9])", re.IGNORECASE)
+
+
+_PRICE = re.compile(r"(?:\$|usd\s?)(\d{1,3}(?:,\d{3})*(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)", re.I)
+
+
+def prices_in(text: str) -> list[float]:
+    """Every price written with a ``$`` (or ``USD``) in ``text``: ``"$1,299.00"`` → ``[1299.0]``."""
+    _check_text(text)
+    return [float(m.replace(",", "")) for m in _PRICE.findall(text)]
+
+
+def price_consistent(text: str, price: float | None) -> bool:
+    """True when every price in ``text`` equals ``price`` (to the cent); no price at all is fine."""
+    found = prices_in(text)
+    if price is None:
+        return not found
+    return all(abs(p - float(price)) < 0.005 for p in found)
+
+
+def _values(name: str, value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if str(v).strip()]
+    return [format_value(name, value)]
+
+
+def mentions(text: str, name: str, value: Any) -> bool:
+    """Whether ``text`` mentions one attribute value (case, hyphens and spacing ignored).
+
+    Prices match by number (``$59.99`` or ``59.99``); other values as whole words.
+    """
+    _check_text(text)
+    if name == "price":
+        try:
+            target = float(str(value).replace("$", "").replace(",", ""))
+        except ValueError:
+            return False
+        numbers = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+        return any(abs(n - target) < 0.005 for n in numbers)
+    return bool(_value_pattern(str(value)).search(_norm(text)))
+
+
+def attribute_items(attributes: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The checkable ``(name, value)`` items: a list value gives one item per element."""
+    if not isinstance(attributes, Mapping):
+        raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
+    items = []
+    for name in ordered_names(attributes):
+        items.extend((name, v) for v in _values(name, attributes[name]))
+    return items
+
+
+def missing_attributes(text: str, attributes: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The given ``(name, value)`` items that ``text`` does not mention."""
+    return [(n, v) for n, v in attribute_items(attributes) if not mentions(text, n, v)]
+
+
+def attribute_coverage(text: str, attributes: Mapping[str, Any]) -> float:
+    """Share of the given attribute values that ``text`` mentions (1.0 when all are there)."""
+    items = attribute_items(attributes)
+    if not items:
+        raise ValueError("attributes are empty: nothing to cover")
+    return 1.0 - len(missing_attributes(text, attributes)) / len(items)
+
+
+def attribute_lexicon(
+    products: pd.DataFrame, kinds: Sequence[str] = HALLUCINATION_KINDS
+) -> dict[str, list[str]]:
+    """Every value the catalogue uses for each attribute kind (what the model could invent)."""
+    lexicon: dict[str, dict[str, str]] = {k: {} for k in kinds}
+    for attrs in products["attributes"]:
+        for kind in kinds:
+            for value in _values(kind, attrs.get(kind)):
+                lexicon[kind].setdefault(_norm(value), value)
+    return {k: sorted(v.values(), key=str.lower) for k, v in lexicon.items() if v}
+
+
+def hallucinated_attributes(
+    text: str, attributes: Mapping[str, Any], lexicon: Mapping[str, Sequence[str]]
+) -> list[tuple[str, str]]:
+    """Catalogue values the text mentions that the product does not have: ``[(kind, value)]``.
+
+    Every given value and every lexicon value is looked up as whole words; where
+    mentions overlap, the longest wins. So "navy" inside a given "navy blue", or a
+    colour inside the given product name, is not blamed, while "organic cotton" for a
+    product made of plain "cotton" is. Each remaining lexicon mention is a hallucination.
+    """
+    _check_text(text)
+    norm = _norm(text)
+    given = {_norm(v) for _, v in attribute_items(attributes)}
+    phrases: list[tuple[str, str | None, str]] = [(v, None, v) for v in given]
+    phrases += [
+        (_norm(v), kind, v)
+        for kind, values in lexicon.items()
+        for v in values
+        if _norm(v) not in given
+    ]
+    # longest first; on equal length a given value before a lexicon value
+    phrases.sort(key=lambda p: (-len(p[0]), p[1] is not None, p[0]))
+    taken = [False] * len(norm)
+    found: list[tuple[str, str]] = []
+    for phrase, kind, value in phrases:
+        if not phrase:
+            continue
+        for match in _value_pattern(phrase).finditer(norm):
+            a, b = match.span()
+            if any(taken[a:b]):
+                continue
+            taken[a:b] = [True] * (b - a)
+            if kind is not None and (kind, value) not in found:
+                found.append((kind, value))
+    return found
+
+
+def banned_claims(text: str) -> list[str]:
+    """Labels of the :data:`BANNED_CLAIMS` that ``text`` makes."""
+    _check_text(text)
+    return [label for label, pattern in BANNED_CLAIMS if re.search(pattern, text, re.IGNORECASE)]
+
+
+@dataclass
+class Grounding:
+    """How well one text sticks to its attributes, and the score used for reranking."""
+
+    coverage: float
+    missing: list[tuple[str, str]]
+    hallucinated: list[tuple[str, str]]
+    banned: list[str]
+    price_ok: bool
+
+    @property
+    def score(self) -> float:
+        """``coverage − 0.5·hallucinations − 1·banned claims − 1·(wrong price)``; higher is better."""
+        return (
+            self.coverage
+            - 0.5 * len(self.hallucinated)
+            - 1.0 * len(self.banned)
+            - (0.0 if self.price_ok else 1.0)
+        )
+
+
+def grounding(
+    text: str, attributes: Mapping[str, Any], lexicon: Mapping[str, Sequence[str]]
+) -> Grounding:
+    """All grounding measures of ``text`` against ``attributes`` (see :class:`Grounding`)."""
+    price = attributes.get("price")
+    return Grounding(
+        coverage=attribute_coverage(text, attributes),
+        missing=missing_attributes(text, attributes),
+        hallucinated=hallucinated_attributes(text, attributes, lexicon),
+        banned=banned_claims(text),
+        price_ok=price_consistent(text, None if price is None else float(price)),
+    )
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class TrainConfig:
+    """Size of the copywriter and how it is trained (the defaults fit ~1 CPU minute)."""
+
+    n_embd: int = 128
+    n_layer: int = 4
+    n_head: int = 4
+    n_positions: int = 512
+    dropout: float = 0.0
+    max_length: int = 192
+    batch_size: int = 16
+    epochs: int = 20
+    lr: float = 3e-3
+    warmup: float = 0.05
+    weight_decay: float = 0.01
+    seed: int = 0
+    threads: int = 2
+
+
+@dataclass
+class Copywriter:
+    """A trained copywriter: model, tokenizer and what it knows about the catalogue."""
+
+    model: Any
+    tokenizer: Any
+    attribute_names: list[str]
+    lexicon: dict[str, list[str]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def check_attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate user attributes: a non-empty dict of known names; returns the non-empty ones."""
+        if not isinstance(attributes, Mapping):
+            raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
+        unknown = [k for k in attributes if k not in self.attribute_names]
+        if unknown:
+            raise ValueError(
+                f"unknown attribute name(s): {', '.join(map(str, unknown))}; "
+                f"the copywriter knows: {', '.join(self.attribute_names)}"
+            )
+        kept = {k: v for k, v in attributes.items() if _values(k, v)}
+        if not kept:
+            raise ValueError(
+                "attributes are empty: give at least one, e.g. {'category': 'shoes', 'colour': 'red'}"
+            )
+        return kept
+
+    def generate(
+        self,
+        attributes: Mapping[str, Any],
+        n: int = 3,
+        strategy: str = "top_p",
+        seed: int = 0,
+        max_new_tokens: int = 120,
+        rerank: bool = True,
+        **overrides: Any,
+    ) -> list[Candidate]:
+        """Write ``n`` candidates for ``attributes``, best first when ``rerank``.
+
+        ``strategy`` is a key of :data:`STRATEGIES`; ``overrides`` change its settings
+        (e.g. ``temperature=1.2``). Sampling uses its own RNG seeded with ``seed``,
+        so the same call gives the same text and leaves the global RNG alone.
+        """
+        import torch
+
+        attributes = self.check_attributes(attributes)
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; choose from: {', '.join(STRATEGIES)}")
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        settings = {**STRATEGIES[strategy], **overrides}
+        if not settings.get("do_sample") and n > settings.get("num_beams", 1):
+            raise ValueError(
+                f"strategy {strategy!r} gives at most {settings.get('num_beams', 1)} different "
+                "text(s); use n=1, or a sampling strategy (top_p, top_k, temperature) for more"
+            )
+        enc = self.tokenizer(format_prompt(attributes), return_tensors="pt")
+        prompt_len = enc["input_ids"].shape[1]
+        room = self.model.config.n_positions - prompt_len
+        if room < 1:
+            raise ValueError(f"the prompt ({prompt_len} tokens) fills the model's context")
+        max_new_tokens = min(max_new_tokens, room)
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(seed)
+            out = self.model.generate(
+                **enc,
+                max_new_tokens=max_new_tokens,
+                num_return_sequences=n,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=self.tokenizer.eos_token_id,
+                **settings,
+            )
+        new = out[:, prompt_len:]
+        logprobs = _mean_logprobs(self.model, out, prompt_len, self.tokenizer.eos_token_id)
+        texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
+        cands = [
+            Candidate(
+                text=t.strip(),
+                logprob=lp,
+                grounding=grounding(t, attributes, self.lexicon),
+                rank_before=i,
+            )
+            for i, (t, lp) in enumerate(zip(texts, logprobs, strict=True))
+        ]
+        return rerank_candidates(cands) if rerank else cands
+
+    def perplexity(self, products: pd.DataFrame, batch_size: int = 32) -> float:
+        """Perplexity of the copy tokens of ``products`` (exp of the mean cross-entropy)."""
+        import torch
+
+        batches = _batches(self.tokenizer, examples_from_products(products), 10_000)
+        total, count = 0.0, 0
+        self.model.eval()
+        with torch.no_grad():
+            for start in range(0, len(batches["input_ids"]), batch_size):
+                sl = slice(start, start + batch_size)
+                ids, mask, labels = (
+                    _pad(batches[k][sl], v)
+                    for k, v in (("input_ids", 0), ("attention_mask", 0), ("labels", -100))
+                )
+                logits = self.model(input_ids=ids, attention_mask=mask).logits
+                loss = torch.nn.functional.cross_entropy(
+                    logits[:, :-1].reshape(-1, logits.shape[-1]),
+                    labels[:, 1:].reshape(-1),
+                    ignore_index=-100,
+                    reduction="sum",
+                )
+                total += float(loss)
+                count += int((labels[:, 1:] != -100).sum())
+        return math.exp(total / count)
+
+
+@dataclass
+class Candidate:
+    """One generated text with its grounding and its model log-probability."""
+
+    text: str
+    logprob: float
+    grounding: Grounding
+    rank_before: int = 0
+
+    @property
+    def score(self) -> float:
+        """Reranking score: grounding first, the mean token log-probability breaks ties."""
+        return self.grounding.score + 0.01 * self.logprob
+
+    def as_row(self) -> dict[str, Any]:
+        """A flat dict for a DataFrame row."""
+        g = self.grounding
+        return {
+            "text": self.text,
+            "score": round(self.score, 4),
+            "coverage": round(g.coverage, 4),
+            "missing": len(g.missing),
+            "hallucinated": len(g.hallucinated),
+            "banned": len(g.banned),
+            "price_ok": g.price_ok,
+            "logprob": round(self.logprob, 4),
+        }
+
+
+def rerank_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Best first: highest :attr:`Candidate.score`; the original order breaks exact ties."""
+    return sorted(candidates, key=lambda c: (-c.score, c.rank_before))
+
+
+def _mean_logprobs(model: Any, sequences: torch.Tensor, prompt_len: int, eos_id: int) -> list[float]:
+    """Mean log-probability of each row's generated tokens up to and including its first eos."""
+    import torch
+
+    with torch.no_grad():
+        logits = model(sequences).logits[:, prompt_len - 1 : -1]
+        logp = logits.log_softmax(-1).gather(-1, sequences[:, prompt_len:, None]).squeeze(-1)
+    out = []
+    for row, toks in zip(logp, sequences[:, prompt_len:], strict=True):
+        ends = (toks == eos_id).nonzero()
+        length = int(ends[0]) + 1 if len(ends) else len(toks)
+        out.append(float(row[:length].mean()))
+    return out
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _batches(tokenizer: Any, examples: Sequence[tuple[str, str]], max_length: int) -> dict:
+    """Token ids, attention masks and labels (prompt tokens masked with -100), unpadded."""
+    eos = tokenizer.eos_token
+    prompts = tokenizer([p for p, _ in examples])["input_ids"]
+    fulls = tokenizer([p + c + eos for p, c in examples])["input_ids"]
+    ids, masks, labels = [], [], []
+    for p, f in zip(prompts, fulls, strict=True):
+        f = f[:max_length]
+        ids.append(f)
+        masks.append([1] * len(f))
+        labels.append([-100] * len(p) + f[len(p) :])
+    return {"input_ids": ids, "attention_mask": masks, "labels": labels}
+
+
+def _pad(rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
+    import torch
+
+    width = max(len(r) for r in rows)
+    return torch.tensor([list(r) + [value] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def add_prompt_tokens(tokenizer: Any) -> Any:
+    """Add ``<|attrs|>`` and ``<|copy|>`` as special tokens (and a pad token if missing)."""
+    tokenizer.add_special_tokens({"additional_special_tokens": [ATTRS_TOKEN, COPY_TOKEN]})
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _model_and_tokenizer(base_model: str | None, config: TrainConfig) -> tuple[Any, Any]:
+    from transformers import AutoTokenizer, GPT2LMHeadModel
+
+    if base_model is None:
+        from coursekit.lm import tiny_gpt_config
+        from coursekit.tokenization import load_shop_bpe
+
+        tokenizer = add_prompt_tokens(load_shop_bpe())
+        cfg = tiny_gpt_config(
+            vocab_size=len(tokenizer),
+            n_positions=config.n_positions,
+            n_embd=config.n_embd,
+            n_layer=config.n_layer,
+            n_head=config.n_head,
+            dropout=config.dropout,
+        )
+        for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
+            setattr(cfg, key, tokenizer.eos_token_id)
+        return GPT2LMHeadModel(cfg), tokenizer
+    if not Path(base_model).is_dir():
+        from coursekit.env import require_online
+
+        require_online(f"base_model={base_model!r}")
+    tokenizer = add_prompt_tokens(AutoTokenizer.from_pretrained(base_model))
+    model = GPT2LMHeadModel.from_pretrained(base_model)
+    model.resize_token_embeddings(len(tokenizer))
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def train_copywriter(
+    products: pd.DataFrame | None = None,
+    config: TrainConfig | None = None,
+    base_model: str | None = None,
+    out_dir: str | os.PathLike | None = None,
+    lexicon_products: pd.DataFrame | None = None,
+) -> Copywriter:
+    """Train a copywriter on the ``split == "train"`` products' attribute → copy pairs.
+
+    * ``base_model=None`` (default): a tiny GPT-2 from scratch on the shop BPE;
+    * ``base_model="gpt2"`` (or a local folder): fine-tune that pretrained model, after
+      checking that the hub is reachable (``coursekit.env.require_online``).
+
+    Deterministic for a fixed ``config`` (seeded init and shuffling, fixed threads).
+    Saves to ``out_dir`` (safetensors) when given. Takes about a minute on a CPU.
+    """
+    import torch
+
+    from coursekit import env
+
+    if products is None:
+        from coursekit import data
+
+        products = data.load_products()
+    config = config or TrainConfig()
+    train = products[products["split"] == "train"] if "split" in products else products
+    if len(train) == 0:
+        raise ValueError("no training products (split == 'train')")
+    previous_threads = torch.get_num_threads()
+    env.set_threads(config.threads)
+    env.seed_everything(config.seed)
+    started = time.perf_counter()
+    try:
+        model, tokenizer = _model_and_tokenizer(base_model, config)
+        batches = _batches(tokenizer, examples_from_products(train), config.max_length)
+        losses = _train_loop(model, batches, config)
+    finally:
+        torch.set_num_threads(previous_threads)
+    model.eval()
+    names = sorted({k for attrs in train["attributes"] for k in attrs})
+    writer = Copywriter(
+        model=model,
+        tokenizer=tokenizer,
+        attribute_names=ordered_names(names),
+        lexicon=attribute_lexicon(products if lexicon_products is None else lexicon_products),
+        meta={
+            "recipe": RECIPE,
+            "base_model": base_model,
+            "config": asdict(config),
+            "n_train": len(train),
+            "n_params": sum(p.numel() for p in model.parameters()),
+            "train_seconds": round(time.perf_counter() - started, 1),
+            "losses": losses,
+        },
+    )
+    if out_dir is not None:
+        save_copywriter(writer, out_dir)
+    return writer
+
+
+def copy_loss(model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over the copy tokens only.
+
+    Equal to ``model(..., labels=labels).loss``, but the output layer (the biggest
+    matrix of a tiny model) is applied only where a label exists: the prompt and the
+    padding never go through it, which saves about a fifth of the training time.
+    """
+    import torch
+
+    hidden = model.transformer(input_ids=ids, attention_mask=mask).last_hidden_state
+    target = labels[:, 1:]
+    keep = target != -100
+    logits = model.lm_head(hidden[:, :-1][keep])
+    return torch.nn.functional.cross_entropy(logits, target[keep])
+
+
+def _train_loop(model: Any, batches: dict, config: TrainConfig) -> list[float]:
+    """AdamW with linear warm-up and cosine decay; returns the mean loss of every 10 steps."""
+    import torch
+
+    n = len(batches["input_ids"])
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    warm = max(1, int(config.warmup * total))
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+    def schedule(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    gen = torch.Generator().manual_seed(config.seed)
+    model.train()
+    losses, window = [], []
+    for _ in range(config.epochs):
+        order = torch.randperm(n, generator=gen).tolist()
+        for start in range(0, n, config.batch_size):
+            idx = order[start : start + config.batch_size]
+            ids = _pad([batches["input_ids"][i] for i in idx], 0)
+            mask = _pad([batches["attention_mask"][i] for i in idx], 0)
+            labels = _pad([batches["labels"][i] for i in idx], -100)
+            loss = copy_loss(model, ids, mask, labels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            window.append(loss.item())
+            if len(window) == 10:
+                losses.append(round(sum(window) / 10, 4))
+                window = []
+    return losses
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+_META = "copywriter.json"
+
+
+def save_copywriter(writer: Copywriter, folder: str | os.PathLike) -> Path:
+    """Save model (safetensors), tokenizer and metadata into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    writer.model.save_pretrained(str(folder))
+    writer.tokenizer.save_pretrained(str(folder))
+    meta = {**writer.meta, "attribute_names": writer.attribute_names, "lexicon": writer.lexicon}
+    (folder / _META).write_text(json.dumps(meta, indent=1, sort_keys=True))
+    return folder
+
+
+def read_copywriter(folder: str | os.PathLike) -> Copywriter:
+    """Load a copywriter saved by :func:`save_copywriter` (no training, no download)."""
+    from transformers import AutoTokenizer, GPT2LMHeadModel
+
+    folder = Path(folder)
+    if not (folder / _META).exists() or not (folder / "model.safetensors").exists():
+        raise FileNotFoundError(
+            f"no trained copywriter in {folder}; train one with `coursekit copy --train` "
+            "or `coursekit.copywriter.load_copywriter()` (about a minute on a CPU)"
+        )
+    meta = json.loads((folder / _META).read_text())
+    model = GPT2LMHeadModel.from_pretrained(str(folder)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    return Copywriter(
+        model=model,
+        tokenizer=tokenizer,
+        attribute_names=meta.pop("attribute_names"),
+        lexicon=meta.pop("lexicon"),
+        meta=meta,
+    )
+
+
+def _fingerprint(products: pd.DataFrame) -> str:
+    text = "\x00".join(p + c for p, c in examples_from_products(products))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def _cache_version(products: pd.DataFrame) -> str:
+    recipe = json.dumps(asdict(TrainConfig()), sort_keys=True)
+    digest = hashlib.sha1(recipe.encode()).hexdigest()[:6]
+    return f"{RECIPE}-{_fingerprint(products[products['split'] == 'train'])}-{digest}"
+
+
+def is_cached() -> bool:
+    """Whether the course copywriter for the current corpus is already in the cache."""
+    from coursekit import data
+    from coursekit.cache import is_built
+
+    return is_built("copywriter", _cache_version(data.load_products()))
+
+
+def load_copywriter(
+    path: str | os.PathLike | None = None, build: bool = True, rebuild: bool = False
+) -> Copywriter:
+    """The course's copywriter: from ``path``, or from the cache (trained there if missing).
+
+    The cache version includes a fingerprint of the training data, so a regenerated
+    corpus gets a freshly trained model. With ``build=False`` a missing model is a
+    ``FileNotFoundError`` that says how to train it, instead of a minute of training.
+    """
+    if path is not None:
+        return read_copywriter(path)
+    from coursekit import data
+    from coursekit.cache import get_or_build, is_built
+
+    products = data.load_products()
+    version = _cache_version(products)
+    if not build and not is_built("copywriter", version):
+        raise FileNotFoundError(
+            "the copywriter is not trained yet; train it once with `coursekit copy --train` "
+            "or `coursekit.copywriter.load_copywriter()` (about a minute on a CPU)"
+        )
+
+    def build_into(folder: Path) -> None:
+        train_copywriter(products, out_dir=folder)
+
+    return read_copywriter(get_or_build("copywriter", build_into, version, rebuild=rebuild))
+
+
+_DEFAULT: dict[str, Copywriter] = {}
+
+
+def generate(
+    attributes: Mapping[str, Any],
+    n: int = 3,
+    strategy: str = "top_p",
+    seed: int = 0,
+    copywriter: Copywriter | None = None,
+    **kwargs: Any,
+) -> list[Candidate]:
+    """Write ``n`` candidate copies for ``attributes``, reranked by grounding (best first).
+
+    Uses the cached course copywriter unless one is given. See :meth:`Copywriter.generate`.
+    """
+    if copywriter is None:
+        if "default" not in _DEFAULT:
+            _DEFAULT["default"] = load_copywriter()
+        copywriter = _DEFAULT["default"]
+    return copywriter.generate(attributes, n=n, strategy=strategy, seed=seed, **kwargs)
+
+
+__all__ = [
+    "ATTRS_TOKEN",
+    "BANNED_CLAIMS",
+    "COPY_TOKEN",
+    "STRATEGIES",
+    "Candidate",
+    "Copywriter",
+    "Grounding",
+    "TrainConfig",
+    "attribute_coverage",
+    "attribute_items",
+    "attribute_lexicon",
+    "banned_claims",
+    "copy_text",
+    "format_prompt",
+    "generate",
+    "grounding",
+    "hallucinated_attributes",
+    "load_copywriter",
+    "mentions",
+    "missing_attributes",
+    "price_consistent",
+    "prices_in",
+    "read_copywriter",
+    "rerank_candidates",
+    "save_copywriter",
+    "serialise_attributes",
+    "train_copywriter",
+]
