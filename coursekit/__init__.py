@@ -27,6 +27,10 @@ need them, so ``import coursekit`` stays fast.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 __version__ = "0.1.0"
 
 
@@ -42,3 +46,26 @@ def setup(seed: int = 0, threads: int | None = 2, quiet: bool = True) -> None:
     if quiet:
         env.quiet_libraries()
     plots.set_style()
+
+
+@contextmanager
+def expected_error(*kinds: type[BaseException]) -> Iterator[None]:
+    """Run code that is *meant* to fail and print its error in one line.
+
+    The notebooks show the articles' bugs by running them. A raised error would stop
+    "Run All" (in Jupyter, VS Code and Colab alike), so the failing line goes inside
+    ``with coursekit.expected_error(RuntimeError): ...``: the error is printed as
+    ``RuntimeError: <message>`` and the notebook goes on. An error of another kind
+    is raised as usual, and code that unexpectedly succeeds says so. File paths in the
+    message are dropped (they differ from machine to machine).
+    """
+    kinds = kinds or (Exception,)
+    try:
+        yield
+    except kinds as err:
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        # "(/site-packages/.../__init__.py)" differs per machine: not part of the lesson
+        message = re.sub(r"\s*\((?:/|[A-Za-z]:\\)[^)]*\)", "", message)
+        print(f"{type(err).__name__}: {message}" if message else type(err).__name__)
+    else:
+        print("no error: this code ran without the error the text describes")

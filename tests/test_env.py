@@ -93,3 +93,28 @@ def test_doctor_cli_exit_code(capsys, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main(["doctor", "--fast"]) == 1
     assert "FIX  device" in capsys.readouterr().out
+
+
+def test_expected_error_prints_the_error_and_lets_the_notebook_go_on(capsys):
+    import coursekit
+
+    with coursekit.expected_error(RuntimeError):
+        raise RuntimeError("Expected target size [1, 4000], got [1, 9]\nmore detail")
+    assert capsys.readouterr().out == "RuntimeError: Expected target size [1, 4000], got [1, 9]\n"
+
+    with coursekit.expected_error(ImportError):
+        pass
+    assert "no error" in capsys.readouterr().out
+
+    with pytest.raises(KeyError), coursekit.expected_error(RuntimeError):
+        raise KeyError("a different error is not swallowed")
+
+
+def test_expected_error_drops_machine_specific_paths(capsys):
+    import coursekit
+
+    with coursekit.expected_error(ImportError):
+        raise ImportError(
+            "cannot import name 'AdamW' from 'transformers' (/x/site-packages/transformers/__init__.py)"
+        )
+    assert capsys.readouterr().out == "ImportError: cannot import name 'AdamW' from 'transformers'\n"

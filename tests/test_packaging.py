@@ -32,6 +32,13 @@ def test_environment_yml_matches_pyproject():
     assert "-e ." in pip_section, "environment.yml installs coursekit itself"
 
 
+def test_dev_extra_includes_the_docs_extra():
+    """The test suite builds the website, so installing `.[dev]` must bring the site's tools."""
+    extras = _pyproject()["project"]["optional-dependencies"]
+    assert extras["docs"], "the docs extra lists the site's build tools"
+    assert set(extras["docs"]) <= set(extras["dev"])
+
+
 def test_no_exact_pins_in_the_package():
     for req in _pyproject()["project"]["dependencies"]:
         assert "==" not in req, f"{req}: give a tested lower bound, not a pin"

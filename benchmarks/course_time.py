@@ -1,0 +1,82 @@
+"""Time budget of the whole course: every solution notebook executed headless, one fresh kernel each.
+
+    python benchmarks/course_time.py               # all notebooks, with the cache as it is
+    python benchmarks/course_time.py --cold        # empty cache first (cached models rebuilt)
+    python benchmarks/course_time.py --only 05 06
+
+Prints one row per notebook (seconds, the course map's budget, the hard 3-minute cap) and
+the total against the 12-minute target. Notebooks are executed into a temporary folder, so
+the stored outputs are never touched. The first run on a fresh clone also builds the cached
+artifacts (BPE, tiny GPT, copywriter, sentiment model, answer index); ``--cold`` measures that
+case on purpose, by pointing ``COURSEKIT_CACHE`` at an empty folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+#: The course map's per-notebook budget, in minutes on a 2-core CPU (COURSE_MAP.md).
+BUDGET_MIN = {
+    "00": 0.3,
+    "01": 1.0,
+    "02": 1.0,
+    "03": 1.0,
+    "04": 2.0,
+    "05": 2.5,
+    "06": 2.0,
+    "07": 1.5,
+    "08": 0.5,
+    "09": 0.2,
+}
+CAP_S = 180.0  # no notebook over 3 minutes
+TOTAL_CAP_S = 12 * 60.0  # the whole course
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", metavar="NN", help="only these notebooks")
+    parser.add_argument("--cold", action="store_true", help="start from an empty cache")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.cold:
+            os.environ["COURSEKIT_CACHE"] = str(Path(tmp) / "cache")
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        from coursekit import learner, runner
+
+        paths = learner.solution_notebooks(args.only)
+        rows = []
+        for path in paths:
+            print(f"running {path.name} ...", flush=True)
+            result = runner.run_notebook(path, out_dir=Path(tmp) / "out")
+            nn = path.name[:2]
+            rows.append(
+                {
+                    "notebook": path.stem,
+                    "status": "ok" if result.ok else "FAILED",
+                    "seconds": round(result.seconds, 1),
+                    "minutes": round(result.seconds / 60, 2),
+                    "budget (min)": BUDGET_MIN.get(nn, float("nan")),
+                    "within budget": result.seconds <= 60 * BUDGET_MIN.get(nn, 3.0),
+                    "under 3 min": result.seconds <= CAP_S,
+                }
+            )
+    table = pd.DataFrame(rows)
+    total = float(table["seconds"].sum())
+    print()
+    print(table.to_markdown(index=False))
+    print()
+    print(f"whole course: {total:.0f} s = {total / 60:.1f} min (target <= 12 min)")
+    ok = bool(table["status"].eq("ok").all() and table["under 3 min"].all())
+    ok = ok and (args.only is not None or total <= TOTAL_CAP_S)
+    print("targets met" if ok else "targets NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
