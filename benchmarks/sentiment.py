@@ -3,10 +3,10 @@
     python benchmarks/sentiment.py            # trains MiniLM afresh (timed) into a temp folder
     python benchmarks/sentiment.py --cached   # uses the cached model (coursekit sentiment train)
 
-Prints a model table (macro-F1 with 95 % bootstrap CI, accuracy, hard slices,
-training time, batched inference speed), the hand-written reviews' accuracy,
-and the targets of issue 7 with pass/fail. Times are wall-clock on this machine
-with 2 torch threads; a busy machine inflates them.
+Prints a model table (macro-F1 with 95 % bootstrap CI, accuracy, macro-F1 on the union of
+the hard slices and accuracy on each, training time, batched inference speed), the
+hand-written reviews' accuracy, and the targets of issue 7 with pass/fail. Times are
+wall-clock on this machine with 2 torch threads; a busy machine inflates them.
 """
 
 from __future__ import annotations
@@ -84,8 +84,10 @@ def main() -> None:
                 "macro-F1 [95% CI]": str(ci),
                 "accuracy": f"{metrics.accuracy(y, preds[model]):.3f}",
                 "hard slices F1": f"{metrics.macro_f1(y[hard], np.asarray(preds[model])[hard], LABELS):.3f}",
+                # per slice: accuracy, since a slice can hold one label only (sarcasm is
+                # ~99 % negative), where macro-F1 is capped near 1/3 whatever the model does
                 **{
-                    n: f"{metrics.macro_f1(y[masks[n]], np.asarray(preds[model])[masks[n]], LABELS):.3f}"
+                    f"{n} acc": f"{metrics.accuracy(y[masks[n]], np.asarray(preds[model])[masks[n]]):.3f}"
                     for n in HARD_SLICES
                 },
                 "train s": f"{secs:.1f}",
