@@ -61,7 +61,9 @@ def grounding_table(
     return pd.DataFrame(rows), times
 
 
-def kv_speedup(writer: C.Copywriter, attributes: dict, new_tokens: int = 256) -> tuple[float, float, bool]:
+def kv_speedup(
+    writer: C.Copywriter, attributes: dict, new_tokens: int = 256
+) -> tuple[float, float, bool]:
     """Tokens/s of hand-written greedy decoding without and with the KV cache; equal to HF?"""
     ids = writer.tokenizer(C.format_prompt(attributes), return_tensors="pt")["input_ids"]
     model = writer.model
@@ -125,14 +127,16 @@ def main() -> None:
         ("coverage after reranking >= 0.90", f"{cov:.3f}", cov >= 0.90),
         ("texts with a hallucination after reranking <= 0.05", f"{hall:.3f}", hall <= 0.05),
         ("training <= 180 s CPU", f"{train_s:.0f} s", train_s <= 180),
-        ("3 candidates <= 1 s (median)", f"{statistics.median(times):.2f} s", statistics.median(times) <= 1.0),
+        (
+            "3 candidates <= 1 s (median)",
+            f"{statistics.median(times):.2f} s",
+            statistics.median(times) <= 1.0,
+        ),
         ("KV cache speed-up >= 3x", f"{fast / slow:.1f}x", fast / slow >= 3),
         ("hand KV cache == HF use_cache=True", str(same), same),
     ]
     print()
-    print(
-        pd.DataFrame(targets, columns=["target", "measured", "met"]).to_markdown(index=False)
-    )
+    print(pd.DataFrame(targets, columns=["target", "measured", "met"]).to_markdown(index=False))
 
 
 if __name__ == "__main__":

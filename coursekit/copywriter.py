@@ -476,7 +476,9 @@ def rerank_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: (-c.score, c.rank_before))
 
 
-def _mean_logprobs(model: Any, sequences: torch.Tensor, prompt_len: int, eos_id: int) -> list[float]:
+def _mean_logprobs(
+    model: Any, sequences: torch.Tensor, prompt_len: int, eos_id: int
+) -> list[float]:
     """Mean log-probability of each row's generated tokens up to and including its first eos."""
     import torch
 
@@ -613,7 +615,9 @@ def train_copywriter(
     return writer
 
 
-def copy_loss(model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def copy_loss(
+    model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
     """Mean next-token cross-entropy over the copy tokens only.
 
     Equal to ``model(..., labels=labels).loss``, but the output layer (the biggest

@@ -59,9 +59,7 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     return logits / temperature
 
 
-def top_k_filter(
-    logits: torch.Tensor, k: int, filter_value: float = -math.inf
-) -> torch.Tensor:
+def top_k_filter(logits: torch.Tensor, k: int, filter_value: float = -math.inf) -> torch.Tensor:
     """Keep the ``k`` largest logits per row (ties with the k-th are kept), the rest become ``filter_value``."""
     import torch
 

@@ -113,18 +113,21 @@ def test_coverage_blank_wrong_type_raising():
 
 
 def test_coverage_plausible_mistakes():
-    substring = lambda t, a: sum(v.lower() in t.lower() for v in a.values()) / len(a)  # noqa: E731
+    def substring(t, a):
+        return sum(v.lower() in t.lower() for v in a.values()) / len(a)
+
     v = check.coverage.evaluate(substring)
     assert v.status == NOT_YET and "whole words" in v.message
-    case_sensitive = lambda t, a: (
-        sum(  # noqa: E731
-            bool(re.search(rf"\b{re.escape(v)}\b", t)) for v in a.values()
-        )
-        / len(a)
-    )
+
+    def case_sensitive(t, a):
+        return sum(bool(re.search(rf"\b{re.escape(v)}\b", t)) for v in a.values()) / len(a)
+
     v = check.coverage.evaluate(case_sensitive)
     assert v.status == NOT_YET and "case" in v.message
-    count = lambda t, a: float(sum(bool(re.search(rf"\b{v}\b", t.lower())) for v in a.values()))  # noqa: E731
+
+    def count(t, a):
+        return float(sum(bool(re.search(rf"\b{v}\b", t.lower())) for v in a.values()))
+
     assert check.coverage.evaluate(count).status == NOT_YET
 
 

@@ -49,8 +49,17 @@ def test_copy_loss_equals_the_model_loss():
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_positions=32, n_embd=16, n_layer=1,
-                                       n_head=2, bos_token_id=0, eos_token_id=0)).eval()
+    model = GPT2LMHeadModel(
+        GPT2Config(
+            vocab_size=50,
+            n_positions=32,
+            n_embd=16,
+            n_layer=1,
+            n_head=2,
+            bos_token_id=0,
+            eos_token_id=0,
+        )
+    ).eval()
     ids = torch.randint(0, 50, (3, 10))
     mask = torch.ones_like(ids)
     mask[2, 7:] = 0

@@ -113,7 +113,12 @@ def coverage(fn: Any) -> None:
         ("Tanned and stands tall.", {"colour": "tan"}, 0.0),
         (
             "Stainless steel kettle, 1.7 l, in sage green.",
-            {"material": "stainless steel", "size": "1.7 l", "colour": "sage green", "brand": "Hearthly"},
+            {
+                "material": "stainless steel",
+                "size": "1.7 l",
+                "colour": "sage green",
+                "brand": "Hearthly",
+            },
             0.75,
         ),
     ]
@@ -124,7 +129,9 @@ def coverage(fn: Any) -> None:
             f"`coverage` should return a number between 0 and 1, got a {type(got).__name__}",
         )
         if want == 1.0 and math.isclose(got, 0.5):
-            raise CheckFailed("matching is case-sensitive: 'Navy' in the text should count for 'navy'")
+            raise CheckFailed(
+                "matching is case-sensitive: 'Navy' in the text should count for 'navy'"
+            )
         if text.startswith("Tanned") and math.isclose(got, 1.0):
             raise CheckFailed(
                 "'tan' was found inside 'Tanned': match whole words only, not substrings"
@@ -163,7 +170,12 @@ def kv_step(fn: Any) -> None:
     q, k_new, v_new = (torch.randn(heads, 1, d, generator=gen) for _ in range(3))
     cache_k, cache_v = (torch.randn(heads, past, d, generator=gen) for _ in range(2))
     got = call(
-        fn, q.clone(), k_new.clone(), v_new.clone(), cache_k.clone(), cache_v.clone(),
+        fn,
+        q.clone(),
+        k_new.clone(),
+        v_new.clone(),
+        cache_k.clone(),
+        cache_v.clone(),
         name="attention_step",
     )
     expect(

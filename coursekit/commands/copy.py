@@ -69,7 +69,9 @@ def parse_attributes(items: list[str]) -> dict[str, Any]:
             try:
                 attrs[name] = float(value.lstrip("$").replace(",", ""))
             except ValueError:
-                raise UserError(f"price must be a number, e.g. --attr price=59.99; got {value!r}")
+                raise UserError(
+                    f"price must be a number, e.g. --attr price=59.99; got {value!r}"
+                ) from None
         elif name == "features":
             attrs[name] = [f.strip() for f in value.split(",") if f.strip()]
         else:
