@@ -117,4 +117,6 @@ def test_expected_error_drops_machine_specific_paths(capsys):
         raise ImportError(
             "cannot import name 'AdamW' from 'transformers' (/x/site-packages/transformers/__init__.py)"
         )
-    assert capsys.readouterr().out == "ImportError: cannot import name 'AdamW' from 'transformers'\n"
+    assert (
+        capsys.readouterr().out == "ImportError: cannot import name 'AdamW' from 'transformers'\n"
+    )
