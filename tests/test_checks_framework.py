@@ -94,3 +94,15 @@ def test_expect_helpers():
     with pytest.raises(Exception, match="NaN"):
         expect_close(np.array([np.nan]), np.array([1.0]), "x")
     assert check_add.evaluate(lambda a, b: a + b).status == PASSED
+
+
+def test_expect_number_map_accepts_dicts_and_series_and_rejects_the_rest():
+    import pandas as pd
+
+    from coursekit.checks import CheckFailed, expect_number_map
+
+    assert expect_number_map({"pos": 1, "neg": "0.5"}, "x") == {"pos": 1.0, "neg": 0.5}
+    assert expect_number_map(pd.Series({"pos": 2}), "x") == {"pos": 2.0}
+    for bad, words in [([1, 2], "dict"), ({"pos": "many"}, "number")]:
+        with pytest.raises(CheckFailed, match=words):
+            expect_number_map(bad, "x")

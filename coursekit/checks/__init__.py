@@ -155,6 +155,17 @@ def expect_type(value: Any, types: type | tuple[type, ...], name: str) -> None:
         raise CheckFailed(f"`{name}` should be a {wanted}, but it is a {type(value).__name__}")
 
 
+def expect_number_map(value: Any, name: str) -> dict[str, float]:
+    """``value`` (a dict or a pandas Series) must map labels to numbers; returns ``{str: float}``."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    expect_type(value, dict, name)
+    try:
+        return {str(k): float(v) for k, v in value.items()}
+    except (TypeError, ValueError):
+        raise CheckFailed(f"`{name}` should map each label to a number") from None
+
+
 def _shape_of(value: Any) -> tuple[int, ...] | None:
     shape = getattr(value, "shape", None)
     return tuple(int(s) for s in shape) if shape is not None else None

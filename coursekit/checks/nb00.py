@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursekit.checks import CheckFailed, exercise, expect, expect_type, require_attempted
-
-
-def _as_dict(value: Any, name: str) -> dict[str, float]:
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    expect_type(value, dict, name)
-    try:
-        return {str(k): float(v) for k, v in value.items()}
-    except (TypeError, ValueError):
-        raise CheckFailed(f"`{name}` should map each label to a number") from None
+from coursekit.checks import (
+    CheckFailed,
+    exercise,
+    expect,
+    expect_number_map,
+    expect_type,
+    require_attempted,
+)
 
 
 @exercise(
@@ -25,7 +22,7 @@ def _as_dict(value: Any, name: str) -> dict[str, float]:
 def label_shares(shares: Any) -> None:
     from coursekit.data import LABELS, load_reviews
 
-    got = _as_dict(require_attempted(shares, "label_shares"), "label_shares")
+    got = expect_number_map(require_attempted(shares, "label_shares"), "label_shares")
     missing = [label for label in LABELS if label not in got]
     expect(
         not missing,

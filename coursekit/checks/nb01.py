@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from coursekit.checks import CheckFailed, call, exercise, expect, expect_type, require_attempted
+from coursekit.checks import (
+    CheckFailed,
+    call,
+    exercise,
+    expect,
+    expect_number_map,
+    expect_type,
+    require_attempted,
+)
 
 #: (review text, strings that must be gone, strings that must stay) for exercise 01.2
 PII_CASES: list[tuple[str, list[str], list[str]]] = [
@@ -91,16 +99,6 @@ def pii_scrubber(scrub: Any) -> None:
         expect(not lost, f"scrub({text!r}) returned {got!r}: {lost} should have been kept")
 
 
-def _as_float_dict(value: Any, name: str) -> dict[str, float]:
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    expect_type(value, dict, name)
-    try:
-        return {str(k): float(v) for k, v in value.items()}
-    except (TypeError, ValueError):
-        raise CheckFailed(f"`{name}` should map each label to a number") from None
-
-
 def expected_tokens_per_label(split: str | None = "train", cleaner: Any = None) -> dict[str, float]:
     """Mean number of tokens per review, per label, after ``cleaner`` (default: coursekit's clean)."""
     from coursekit.data import load_reviews
@@ -121,7 +119,7 @@ def expected_tokens_per_label(split: str | None = "train", cleaner: Any = None) 
 def tokens_per_label(value: Any) -> None:
     from coursekit.data import LABELS
 
-    got = _as_float_dict(require_attempted(value, "tokens_per_label"), "tokens_per_label")
+    got = expect_number_map(require_attempted(value, "tokens_per_label"), "tokens_per_label")
     missing = [label for label in LABELS if label not in got]
     expect(
         not missing, f"`tokens_per_label` has no entry for {missing}; use the labels {list(LABELS)}"
