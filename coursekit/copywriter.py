@@ -716,7 +716,9 @@ def _fingerprint(products: pd.DataFrame) -> str:
 
 
 def _cache_version(products: pd.DataFrame) -> str:
-    recipe = json.dumps(asdict(TrainConfig()), sort_keys=True)
+    from coursekit.tokenization import shop_bpe_version
+
+    recipe = json.dumps(asdict(TrainConfig()), sort_keys=True) + shop_bpe_version()
     digest = hashlib.sha1(recipe.encode()).hexdigest()[:6]
     return f"{RECIPE}-{_fingerprint(products[products['split'] == 'train'])}-{digest}"
 

@@ -52,6 +52,7 @@ PHENOMENA = (
     "size",
     "model_number",
     "label_noise",
+    "plain",
 )
 SPLITS = ("train", "validation", "test")
 
@@ -61,6 +62,7 @@ PRODUCTS_PER_CATEGORY = 60
 START_DATE = dt.date(2023, 1, 1)
 N_DAYS = 731  # 2023-01-01 .. 2024-12-31
 LABEL_NOISE = 0.03
+PLAIN_SHARE = 1 / 6  # plain-voice reviews added per templated review (see compose_plain_review)
 HELDOUT_EVERY = 6  # every sixth item of a pool is reserved for validation/test
 
 # Visible trends in the reviews (notebook 06 finds them):
@@ -463,6 +465,8 @@ class _ReviewWriter:
             return self.pick(R.DURATIONS)
         if key == "person":
             return self.pick(R.PEOPLE)
+        if key == "someone":  # a person who can be a sentence's subject
+            return self.pick([p for p in R.PEOPLE if p != "myself"])
         if key == "nth":
             return r.choice(("second", "third", "fourth"))
         if key == "other_brand":
@@ -790,6 +794,62 @@ def compose_review(
     return {"text": text, "phenomena": sorted(tags), "aspects": aspects, "structure": structure}
 
 
+def plain_pool(product: dict, label: str) -> list[tuple[str, str]]:
+    """The ``(aspect, sentence)`` pairs of ``R.PLAIN[label]`` that suit ``product``.
+
+    Before :func:`pool_for` holds out every sixth one for validation/test reviews.
+    """
+    allowed = set(R.CATEGORY_ASPECTS[product["category"]])
+    if not product["fitted"]:
+        allowed.discard("size_fit")
+    codes = {c for c, name in _CATEGORY_CODES.items() if name == product["category"]}
+    return [
+        (aspect, sentence)
+        for aspect, cats, sentence in R.PLAIN[label]
+        if (not aspect or aspect in allowed) and (not cats or codes & set(cats))
+    ]
+
+
+def compose_plain_review(rng: random.Random, product: dict, label: str, split: str) -> dict:
+    """One review in the plain voice: one to three sentences about what happened.
+
+    Draws from ``corpus_reviews.PLAIN`` (only sentences that suit the product's
+    category), sometimes with a context sentence, an opener or a closer, and often
+    written casually (lower case, commas instead of full stops, no final stop).
+    """
+    w = _ReviewWriter(rng, product, split, P.BRANDS[product["category"]])
+    pool = plain_pool(product, label)
+    k = rng.choices((1, 2, 3), (0.45, 0.4, 0.15))[0]
+    chosen: list[tuple[str, str]] = []
+    for _ in range(k):
+        item = w.pick(pool)
+        if item not in chosen:
+            chosen.append(item)
+    parts = []
+    for aspect, sentence in chosen:
+        if aspect:
+            w.aspects.setdefault(aspect, label)
+        parts.append(w.fill(sentence))
+    if rng.random() < 0.2:
+        parts.insert(0, w.fill(w.pick(R.OPENERS[label])).rstrip(".!"))
+    if rng.random() < 0.25:
+        parts.insert(rng.randint(0, len(parts)), w.context().rstrip("."))
+    if rng.random() < 0.15:
+        parts.append(w.fill(w.pick(R.CLOSERS[label])).rstrip(".!"))
+    if rng.random() < 0.3:  # casual: one run-on line
+        text = ", ".join(parts)
+        text = text.lower() if rng.random() < 0.6 else _cap(text)
+        text += rng.choice(("", "", ".", "!", "!!"))
+    else:
+        text = " ".join(w.sentence(part) for part in parts)
+    text = _perturb(w, text, label, "plain")
+    tags = {*w.tags, "plain"}
+    if _NEGATION.search(text):
+        tags.add("negation")
+    aspects = [{"aspect": a, "polarity": p} for a, p in w.aspects.items()]
+    return {"text": text, "phenomena": sorted(tags), "aspects": aspects, "structure": "plain"}
+
+
 _NEGATION = re.compile(
     r"\b(not|no|never|nothing|none|nor|nobody|cannot|without|n't|\w+n't|\w+n&#39;t|wont|dont|cant|didnt|doesnt|isnt|wasnt)\b",
     re.IGNORECASE,
@@ -893,13 +953,28 @@ def _label_probs(product: dict, date: str) -> tuple[list[float], dict[str, str]]
 def generate_reviews(
     products: Sequence[dict], seed: int = DEFAULT_SEED, n_reviews: int = N_REVIEWS
 ) -> list[dict]:
-    """``n_reviews`` reviews over two years, following product popularity and quality."""
-    rng = _rng(seed, "reviews")
+    """``n_reviews`` reviews over two years, following product popularity and quality.
+
+    Two voices from two independent random streams: ``n_reviews`` composed from aspect
+    templates, then ``n_reviews * PLAIN_SHARE`` in the plain voice
+    (:func:`compose_plain_review`). Review ids follow the date.
+    """
     products = sorted(products, key=lambda p: p["product_id"])
+    rows = _review_rows(_rng(seed, "reviews"), products, n_reviews, plain=False)
+    rows += _review_rows(
+        _rng(seed, "reviews-plain"), products, round(n_reviews * PLAIN_SHARE), plain=True
+    )
+    rows.sort(key=lambda r: (r["date"], r["product_id"], r["text"]))
+    for k, row in enumerate(rows, start=1):
+        row["review_id"] = f"R{k:05d}"
+    return rows
+
+
+def _review_rows(rng: random.Random, products: Sequence[dict], n: int, plain: bool) -> list[dict]:
     date_weights = list(_accumulate(_date_weights()))
     prod_weights = list(_accumulate([p["popularity"] for p in products]))
     rows = []
-    for _ in range(n_reviews):
+    for _ in range(n):
         product = rng.choices(products, cum_weights=prod_weights)[0]
         day = rng.choices(range(N_DAYS), cum_weights=date_weights)[0]
         date = (START_DATE + dt.timedelta(days=day)).isoformat()
@@ -909,7 +984,10 @@ def generate_reviews(
         forced = {
             a: p for a, p in forced.items() if rng.random() < (0.65 if label != "positive" else 0.3)
         }
-        review = compose_review(rng, product, label, product["split"], forced)
+        if plain:
+            review = compose_plain_review(rng, product, label, product["split"])
+        else:
+            review = compose_review(rng, product, label, product["split"], forced)
         rating = {
             "negative": rng.choice((1, 1, 1, 2, 2)),
             "neutral": 3,
@@ -934,9 +1012,6 @@ def generate_reviews(
                 "split": product["split"],
             }
         )
-    rows.sort(key=lambda r: (r["date"], r["product_id"], r["text"]))
-    for k, row in enumerate(rows, start=1):
-        row["review_id"] = f"R{k:05d}"
     return rows
 
 

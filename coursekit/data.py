@@ -7,7 +7,7 @@ The course's data is generated (see :mod:`coursekit.corpus`) and shipped in
 loader                          what it returns
 ==============================  ============================================================
 ``load_products()``             catalogue with attributes and marketing copy (title, bullets, paragraph)
-``load_reviews(split=None)``    ~9,000 reviews: rating, label, text, aspects, phenomena, split
+``load_reviews(split=None)``    10,500 reviews: rating, label, text, aspects, phenomena, split
 ``load_reviews_dataset()``      the same reviews as a ``datasets.DatasetDict`` (train/validation/test)
 ``load_faq()``                  FAQ questions and answers
 ``load_faq_paraphrases()``      held-out rewordings of the FAQ questions (validation/test)

@@ -247,6 +247,17 @@ def shop_corpus_texts() -> list[str]:
     return texts
 
 
+def shop_bpe_version(texts: Sequence[str] | None = None) -> str:
+    """The shop tokenizer's cache version: its recipe and a fingerprint of its training text.
+
+    Models trained with the shop tokenizer put this in their own cache version, so a
+    regenerated corpus retrains them too.
+    """
+    texts = shop_corpus_texts() if texts is None else texts
+    digest = hashlib.sha1("\x00".join(texts).encode("utf-8")).hexdigest()[:10]
+    return f"{SHOP_BPE_RECIPE}-{digest}"
+
+
 def load_shop_bpe(vocab_size: int = 4000, rebuild: bool = False) -> PreTrainedTokenizerFast:
     """The course's byte-level BPE tokenizer, trained on the shop corpus and cached.
 
@@ -260,13 +271,12 @@ def load_shop_bpe(vocab_size: int = 4000, rebuild: bool = False) -> PreTrainedTo
     from coursekit.cache import get_or_build
 
     texts = shop_corpus_texts()
-    digest = hashlib.sha1("\x00".join(texts).encode("utf-8")).hexdigest()[:10]
 
     def build(folder: Path) -> None:
         train_bpe(texts, vocab_size=vocab_size).save_pretrained(str(folder))
 
     folder = get_or_build(
-        f"shop-bpe-{vocab_size}", build, version=f"{SHOP_BPE_RECIPE}-{digest}", rebuild=rebuild
+        f"shop-bpe-{vocab_size}", build, version=shop_bpe_version(texts), rebuild=rebuild
     )
     return PreTrainedTokenizerFast.from_pretrained(str(folder))
 

@@ -200,6 +200,38 @@ def test_held_out_surface_forms_never_reach_train(reviews):
         assert phrase not in train and phrase in evaluation, phrase
 
 
+def test_plain_voice_reviews(reviews):
+    plain = reviews[reviews["phenomena"].map(lambda t: "plain" in t)]
+    assert len(plain) == round(corpus.N_REVIEWS * corpus.PLAIN_SHARE)
+    assert set(plain["label"]) == set(data.LABELS) and set(plain["split"]) == set(data.SPLITS)
+    assert plain["text"].str.len().median() < reviews["text"].str.len().median()
+    products = {p["product_id"]: p for p in corpus.generate_products(corpus.DEFAULT_SEED)}
+    for row in plain.itertuples():
+        if "label_noise" in row.phenomena:  # written for another label than the rating's
+            continue
+        product = products[row.product_id]
+        pool = corpus.plain_pool(product, row.label)
+        # the sentences suit the product: no battery talk about socks
+        assert {a["aspect"] for a in row.aspects} <= {a for a, _ in pool if a}
+        if row.split == "train":  # held-out sentences (every sixth) stay out of train
+            held = [s for i, (_, s) in enumerate(pool) if i % corpus.HELDOUT_EVERY == 5]
+            text = row.text.lower().replace("&#39;", "'")
+            for sentence in held:
+                if "{" not in sentence:
+                    assert sentence.lower() not in text, (sentence, row.text)
+
+
+def test_plain_voice_leaves_the_templated_reviews_unchanged():
+    products = sorted(corpus.generate_products(3), key=lambda p: p["product_id"])
+    both = corpus.generate_reviews(products, seed=3, n_reviews=120)
+    templated = corpus._review_rows(corpus._rng(3, "reviews"), products, 120, plain=False)
+    templated.sort(key=lambda r: (r["date"], r["product_id"], r["text"]))
+    assert len(both) == 120 + round(120 * corpus.PLAIN_SHARE)
+    assert [r["text"] for r in both if "plain" not in r["phenomena"]] == [
+        r["text"] for r in templated
+    ]
+
+
 # --------------------------------------------------------------------------- grounded copy
 
 

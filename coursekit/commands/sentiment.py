@@ -71,14 +71,14 @@ def _train(args: argparse.Namespace) -> int:
         clf = sentiment.train_classifier(args.out, progress=True)
         path = args.out
     else:
-        if cache.is_built(sentiment.MODEL_NAME, sentiment.MODEL_VERSION) and not args.force:
+        if cache.is_built(sentiment.MODEL_NAME, sentiment.cache_version()) and not args.force:
             path = sentiment.default_model_path()
             print(f"already trained: {path} (use --force to retrain)")
             return 0
         path = cache.get_or_build(
             sentiment.MODEL_NAME,
             sentiment.build_default_classifier,
-            sentiment.MODEL_VERSION,
+            sentiment.cache_version(),
             rebuild=args.force,
         )
         clf = sentiment.load_classifier(path)
