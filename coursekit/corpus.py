@@ -1181,25 +1181,28 @@ shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn wouldn't
 # --------------------------------------------------------------------------- build
 
 
+#: The public columns of ``shop/products.jsonl``, in file order.
+PRODUCT_COLUMNS = [
+    "product_id",
+    "category",
+    "brand",
+    "name",
+    "material",
+    "colour",
+    "size",
+    "price",
+    "features",
+    "attributes",
+    "title",
+    "bullets",
+    "paragraph",
+    "split",
+]
+
+
 def product_row(p: dict) -> dict:
     """The public columns of a product (latent popularity/quality stay inside the generator)."""
-    keys = (
-        "product_id",
-        "category",
-        "brand",
-        "name",
-        "material",
-        "colour",
-        "size",
-        "price",
-        "features",
-        "attributes",
-        "title",
-        "bullets",
-        "paragraph",
-        "split",
-    )
-    return {k: p[k] for k in keys}
+    return {k: p[k] for k in PRODUCT_COLUMNS}
 
 
 def generate(seed: int = DEFAULT_SEED, n_reviews: int = N_REVIEWS) -> dict[str, str]:

@@ -34,7 +34,16 @@ from typing import Any
 import pandas as pd
 
 from coursekit import paths
-from coursekit.corpus import ASPECTS, CATEGORIES, FILES, LABELS, MANIFEST, PHENOMENA, SPLITS
+from coursekit.corpus import (
+    ASPECTS,
+    CATEGORIES,
+    FILES,
+    LABELS,
+    MANIFEST,
+    PHENOMENA,
+    PRODUCT_COLUMNS,
+    SPLITS,
+)
 
 __all__ = [
     "ASPECTS",
@@ -182,22 +191,7 @@ def _check_split(split: str | None, allowed: tuple[str, ...] = SPLITS) -> None:
 
 # --------------------------------------------------------------------------- loaders
 
-PRODUCT_COLUMNS = [
-    "product_id",
-    "category",
-    "brand",
-    "name",
-    "material",
-    "colour",
-    "size",
-    "price",
-    "features",
-    "attributes",
-    "title",
-    "bullets",
-    "paragraph",
-    "split",
-]
+
 REVIEW_COLUMNS = [
     "review_id",
     "product_id",
