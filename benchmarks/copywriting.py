@@ -30,14 +30,19 @@ from coursekit import generate as G
 def grounding_table(
     writer: C.Copywriter, products: pd.DataFrame, strategies: dict[str, int]
 ) -> tuple[pd.DataFrame, list[float]]:
-    """One row per strategy and stage (first sample / best after reranking); 3-candidate times."""
+    """One row per strategy and stage (first sample / best after reranking).
+
+    A strategy name ending in ``+ ground`` decodes with the catalogue values the product
+    lacks forbidden (``ground=True``); the 3-candidate times are those of ``top_p + ground``.
+    """
     rows, times = [], []
-    for strategy, n in strategies.items():
+    for name, n in strategies.items():
+        strategy, ground = name.removesuffix(" + ground"), name.endswith(" + ground")
         firsts, bests = [], []
         for r in products.itertuples(index=False):
             start = time.perf_counter()
-            cands = writer.generate(r.attributes, n=n, strategy=strategy, seed=0)
-            if strategy == "top_p":
+            cands = writer.generate(r.attributes, n=n, strategy=strategy, seed=0, ground=ground)
+            if name == "top_p + ground":
                 times.append(time.perf_counter() - start)
             firsts.append(next(c for c in cands if c.rank_before == 0))
             bests.append(cands[0])
@@ -47,7 +52,7 @@ def grounding_table(
             g = [c.grounding for c in chosen]
             rows.append(
                 {
-                    "strategy": strategy,
+                    "strategy": name,
                     "stage": stage,
                     "coverage": f"{statistics.mean(x.coverage for x in g):.3f}",
                     "texts w/ hallucination": f"{statistics.mean(bool(x.hallucinated) for x in g):.3f}",
@@ -109,7 +114,14 @@ def main() -> None:
         f"products, trained in {train_s:.0f} s; validation perplexity {ppl:.2f}"
     )
     print(f"held-out test products: {len(test)}\n")
-    strategies = {"greedy": 1, "beam": 3, "temperature": 3, "top_k": 3, "top_p": 3}
+    strategies = {
+        "greedy": 1,
+        "beam": 3,
+        "temperature": 3,
+        "top_k": 3,
+        "top_p": 3,
+        "top_p + ground": 3,
+    }
     table, times = grounding_table(writer, test, strategies)
     print(table.to_markdown(index=False))
 
@@ -119,13 +131,16 @@ def main() -> None:
         f"({fast / slow:.1f}x); hand-written cache equals HF use_cache=True: {same}"
     )
     p95 = sorted(times)[int(0.95 * (len(times) - 1))]
-    print(f"3 candidates (top_p): median {statistics.median(times):.2f} s, p95 {p95:.2f} s")
+    print(
+        f"3 candidates (top_p + ground): median {statistics.median(times):.2f} s, p95 {p95:.2f} s"
+    )
 
-    after = table[(table["strategy"] == "top_p") & (table["stage"] == "best of 3")].iloc[0]
+    best = (table["strategy"] == "top_p + ground") & (table["stage"] == "best of 3")
+    after = table[best].iloc[0]
     cov, hall = float(after["coverage"]), float(after["texts w/ hallucination"])
     targets = [
-        ("coverage after reranking >= 0.90", f"{cov:.3f}", cov >= 0.90),
-        ("texts with a hallucination after reranking <= 0.05", f"{hall:.3f}", hall <= 0.05),
+        ("coverage, grounded + reranked >= 0.90", f"{cov:.3f}", cov >= 0.90),
+        ("texts with a hallucination, grounded + reranked <= 0.05", f"{hall:.3f}", hall <= 0.05),
         ("training <= 180 s CPU", f"{train_s:.0f} s", train_s <= 180),
         (
             "3 candidates <= 1 s (median)",

@@ -268,6 +268,41 @@ def banned_claims(text: str) -> list[str]:
     return [label for label, pattern in BANNED_CLAIMS if re.search(pattern, text, re.IGNORECASE)]
 
 
+def grounded_bad_words(
+    tokenizer: Any, attributes: Mapping[str, Any], lexicon: Mapping[str, Sequence[str]]
+) -> list[list[int]]:
+    """Token sequences to forbid while writing copy for ``attributes`` (``bad_words_ids``).
+
+    Every catalogue value the product does *not* have, as written after a space or at
+    the start of a text, in lower case and capitalised. Left out: values that appear
+    inside a given value ("navy" when the colour is "navy blue"), and sequences that start
+    the tokens of a given value (banning " red" would also ban " reduced").
+    ``generate(..., bad_words_ids=...)`` then cannot finish any of them: hallucinations of
+    catalogue values are prevented instead of only being caught afterwards.
+    """
+    given_values = [str(v) for _, v in attribute_items(attributes)]
+    given_norm = [_norm(v) for v in given_values]
+
+    def forms(value: str) -> set[str]:
+        cased = {value, value.lower(), value[:1].upper() + value[1:]}
+        return {prefix + form for form in cased for prefix in (" ", "")}
+
+    def ids(text: str) -> tuple[int, ...]:
+        return tuple(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    given_ids = [ids(form) for value in given_values for form in forms(value)]
+    banned: set[tuple[int, ...]] = set()
+    for values in lexicon.values():
+        for value in values:
+            if any(_value_pattern(value).search(g) for g in given_norm):
+                continue
+            for form in forms(value):
+                seq = ids(form)
+                if seq and not any(g[: len(seq)] == seq for g in given_ids):
+                    banned.add(seq)
+    return [list(seq) for seq in sorted(banned)]
+
+
 @dataclass
 class Grounding:
     """How well one text sticks to its attributes, and the score used for reranking."""
@@ -365,6 +400,7 @@ class Copywriter:
         seed: int = 0,
         max_new_tokens: int = 120,
         rerank: bool = True,
+        ground: bool = False,
         **overrides: Any,
     ) -> list[Candidate]:
         """Write ``n`` candidates for ``attributes``, best first when ``rerank``.
@@ -372,6 +408,8 @@ class Copywriter:
         ``strategy`` is a key of :data:`STRATEGIES`; ``overrides`` change its settings
         (e.g. ``temperature=1.2``). Sampling uses its own RNG seeded with ``seed``,
         so the same call gives the same text and leaves the global RNG alone.
+        ``ground=True`` forbids the catalogue values the product lacks while decoding
+        (:func:`grounded_bad_words`).
         """
         import torch
 
@@ -381,6 +419,8 @@ class Copywriter:
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
         settings = {**STRATEGIES[strategy], **overrides}
+        if ground:
+            settings["bad_words_ids"] = grounded_bad_words(self.tokenizer, attributes, self.lexicon)
         if not settings.get("do_sample") and n > settings.get("num_beams", 1):
             raise ValueError(
                 f"strategy {strategy!r} gives at most {settings.get('num_beams', 1)} different "
@@ -793,6 +833,7 @@ __all__ = [
     "attribute_coverage",
     "attribute_items",
     "attribute_lexicon",
+    "grounded_bad_words",
     "banned_claims",
     "copy_text",
     "format_prompt",

@@ -282,6 +282,33 @@ def test_generate_returns_reranked_seeded_candidates(writer):
     assert [x.rank_before for x in raw] == [0, 1, 2, 3]
 
 
+def test_grounded_bad_words(small_bpe):
+    lexicon = {"colour": ["navy", "navy blue", "red", "green"], "material": ["wool", "merino wool"]}
+    attrs = {"colour": "navy blue", "material": "wool"}
+    banned = {small_bpe.decode(ids) for ids in C.grounded_bad_words(small_bpe, attrs, lexicon)}
+    assert {" red", "red", " Red", "Red", " green", " merino wool", "Merino wool"} <= banned
+    # a given value, or a catalogue value inside one, is never banned
+    assert not banned & {" navy", "navy", " navy blue", " wool", "wool", " Wool"}
+    # nor a sequence that starts the tokens of a given value (" red" would ban " reduced")
+    tricky = C.grounded_bad_words(small_bpe, {"material": "reduced fat"}, {"colour": ["red"]})
+    starts = small_bpe(" reduced fat", add_special_tokens=False)["input_ids"]
+    assert all(starts[: len(ids)] != ids for ids in tricky)
+
+
+def test_grounded_generation_never_writes_a_banned_value(writer):
+    attrs = {"category": "apparel", "colour": "red", "material": "wool", "price": 30.99}
+    plain = writer.generate(attrs, n=8, seed=0, max_new_tokens=40, rerank=False)
+    grounded = writer.generate(attrs, n=8, seed=0, max_new_tokens=40, rerank=False, ground=True)
+    assert sum(len(c.grounding.hallucinated) for c in grounded) <= sum(
+        len(c.grounding.hallucinated) for c in plain
+    )
+    banned = [w for ids in C.grounded_bad_words(writer.tokenizer, attrs, writer.lexicon)
+              for w in [writer.tokenizer.decode(ids)] if w.startswith(" ")]  # fmt: skip
+    for c in grounded:
+        for value in banned:
+            assert value not in " " + c.text, (value, c.text)
+
+
 def test_generate_greedy_and_beam(writer):
     attrs = {"colour": "navy"}
     greedy = writer.generate(attrs, n=1, strategy="greedy", max_new_tokens=20)

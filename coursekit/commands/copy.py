@@ -43,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="decoding strategy (default top_p; greedy and beam give fewer distinct texts)",
     )
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument(
+        "--no-ground",
+        action="store_true",
+        help="allow catalogue values the product lacks while decoding (default: forbidden)",
+    )
     p.add_argument("--model", type=Path, help="copywriter folder (default: the cached one)")
     p.add_argument("--json", action="store_true", help="print one JSON object per candidate")
     p.add_argument(
@@ -108,7 +113,9 @@ def _copy(args: argparse.Namespace) -> int:
         writer.check_attributes(attrs)
     except (TypeError, ValueError) as err:
         raise UserError(str(err)) from None
-    cands = writer.generate(attrs, n=args.n, strategy=args.strategy, seed=args.seed)
+    cands = writer.generate(
+        attrs, n=args.n, strategy=args.strategy, seed=args.seed, ground=not args.no_ground
+    )
     for rank, cand in enumerate(cands, start=1):
         row = cand.as_row()
         if args.json:
