@@ -2,6 +2,8 @@
 
     python benchmarks/copywriting.py            # trains the copywriter afresh (timed), temp folder
     python benchmarks/copywriting.py --cached   # uses the cached copywriter (coursekit copy --train)
+    python benchmarks/copywriting.py --extra-catalogues 0 --epochs 20 --batch-size 16
+                                                # ablation: the shop's 336 products only
 
 Prints, for every strategy, grounding on the test products (never seen in training)
 for the first sample ("before") and the best of 3 after reranking ("after"), the
@@ -13,6 +15,7 @@ inflates them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -95,7 +98,21 @@ def kv_speedup(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cached", action="store_true", help="use the cached copywriter")
+    defaults = C.TrainConfig()
+    for name in ("extra_catalogues", "epochs", "batch_size"):
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            default=getattr(defaults, name),
+            help=f"training setting (default {getattr(defaults, name)}; not with --cached)",
+        )
     args = parser.parse_args()
+    config = dataclasses.replace(
+        defaults, extra_catalogues=args.extra_catalogues, epochs=args.epochs,
+        batch_size=args.batch_size,
+    )  # fmt: skip
+    if args.cached and config != defaults:
+        parser.error("--cached uses the course's copywriter; drop the training settings")
     coursekit.setup(seed=0)
     products = data.load_products()
     test = products[products["split"] == "test"].sort_values("product_id")
@@ -105,13 +122,14 @@ def main() -> None:
         writer = C.load_copywriter()
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            C.train_copywriter(products, out_dir=Path(tmp) / "copywriter")
+            C.train_copywriter(products, config, out_dir=Path(tmp) / "copywriter")
             writer = C.read_copywriter(Path(tmp) / "copywriter")
     train_s = float(writer.meta["train_seconds"])
     ppl = writer.perplexity(valid)
     print(
         f"copywriter: {writer.meta['n_params']:,} parameters, {writer.meta['n_train']} training "
-        f"products, trained in {train_s:.0f} s; validation perplexity {ppl:.2f}"
+        f"products ({writer.meta.get('n_shop_products', writer.meta['n_train'])} from the shop), "
+        f"trained in {train_s:.0f} s; validation perplexity {ppl:.2f}"
     )
     print(f"held-out test products: {len(test)}\n")
     strategies = {

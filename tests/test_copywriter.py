@@ -198,7 +198,15 @@ def fake_products(n: int = 40, seed: int = 0) -> pd.DataFrame:
 
 
 TINY = C.TrainConfig(
-    n_embd=32, n_layer=1, n_head=2, n_positions=128, max_length=96, batch_size=8, epochs=2, lr=3e-3
+    n_embd=32,
+    n_layer=1,
+    n_head=2,
+    n_positions=128,
+    max_length=96,
+    batch_size=8,
+    epochs=2,
+    lr=3e-3,
+    extra_catalogues=0,
 )
 
 
@@ -430,3 +438,54 @@ def test_cli_bad_inputs_and_output(writer_dir, capsys):
 
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["rank"] for r in rows] == [1, 2] and {"coverage", "hallucinated"} <= set(rows[0])
+
+
+# --------------------------------------------------------------------------- synthetic products
+
+
+def test_synthetic_products_leave_held_out_products_out():
+    from coursekit import data
+
+    shop = data.load_products()
+    held = set(shop.loc[shop["split"] != "train", "name"])
+    plain = C.synthetic_products(2)
+    extra = C.synthetic_products(2, exclude_names=held)
+    assert len(plain) == 2 * len(shop)
+    assert 0 < len(plain) - len(extra) < 0.1 * len(plain)  # a few names recur across seeds
+    assert not set(extra["name"]) & held
+    assert set(extra["split"]) == {"train"}
+    assert extra["product_id"].is_unique and extra["product_id"].str.startswith("S").all()
+    assert list(extra.columns) == list(shop.columns)
+    # a different catalogue from the shop's, yet the same copy style: every fact in the copy
+    assert not set(extra["paragraph"]) & set(shop["paragraph"])
+    assert all(C.attribute_coverage(r.paragraph, r.attributes) == 1.0 for r in extra.itertuples())
+    # deterministic
+    pd.testing.assert_frame_equal(extra, C.synthetic_products(2, exclude_names=held))
+
+
+def test_synthetic_products_rejects_a_bad_count():
+    with pytest.raises(ValueError, match="n_catalogues must be an int >= 0"):
+        C.synthetic_products(-1)
+    assert C.synthetic_products(0).empty
+
+
+def test_training_adds_synthetic_catalogues_but_no_held_out_name(monkeypatch, small_bpe):
+    import copy
+    from dataclasses import replace
+
+    from coursekit import data
+
+    seen = {}
+
+    def spy(model, batches, config):
+        seen["n"] = len(batches["input_ids"])
+        return []
+
+    shop = data.load_products()
+    held = set(shop.loc[shop["split"] != "train", "name"])
+    monkeypatch.setattr("coursekit.tokenization.load_shop_bpe", lambda: copy.deepcopy(small_bpe))
+    monkeypatch.setattr(C, "_train_loop", spy)
+    writer = C.train_copywriter(shop, replace(TINY, extra_catalogues=1))
+    n_extra = len(C.synthetic_products(1, exclude_names=held))
+    assert writer.meta["n_shop_products"] == int((shop["split"] == "train").sum())
+    assert writer.meta["n_train"] == seen["n"] == writer.meta["n_shop_products"] + n_extra

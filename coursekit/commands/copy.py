@@ -1,6 +1,6 @@
 """``coursekit copy``: write product copy from attributes with the course's copywriter.
 
-    coursekit copy --train                                  # once, about a minute on a CPU
+    coursekit copy --train                                  # once, about two minutes on a CPU
     coursekit copy --attr category=sports --attr colour=red --attr "features=waterproof, easy setup"
     coursekit copy --attr category=pets --n 5 --strategy top_k --json
 
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--train",
         action="store_true",
-        help="train the copywriter into the cache (about a minute), then exit unless --attr is given",
+        help="train the copywriter into the cache (about two minutes), then exit unless --attr is given",
     )
     p.set_defaults(func=_copy)
 
