@@ -8,24 +8,12 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from check_helpers import assert_verdict as _assert
+from check_helpers import blank, crash
 
 from coursekit.checks import NOT_ATTEMPTED, NOT_YET, PASSED, nb01, nb02
 from coursekit.text import english_stopwords, is_negation, remove_stopwords
 from coursekit.tokenization import merge_pair, pad_batch, pair_counts
-
-
-def blank(*args, **kwargs):
-    raise NotImplementedError("replace this line with your solution")
-
-
-def crash(*args, **kwargs):
-    raise KeyError("oops")
-
-
-def _assert(verdict, status, fragment=""):
-    assert verdict.status == status, verdict.line()
-    assert fragment in verdict.line(), verdict.line()
-
 
 # ----------------------------------------------------------------- 01.1 stopword filter
 

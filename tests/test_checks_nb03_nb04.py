@@ -7,30 +7,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from check_helpers import COMMON
+from check_helpers import assert_verdict as _assert
 
 from coursekit.checks import NOT_ATTEMPTED, NOT_YET, PASSED, nb03, nb04
-
-
-def blank(*args, **kwargs):
-    raise NotImplementedError("replace this line with your solution")
-
-
-def crash(*args, **kwargs):
-    raise KeyError("oops")
-
-
-def _assert(verdict, status, fragment=""):
-    assert verdict.status == status, verdict.line()
-    assert fragment in verdict.line(), verdict.line()
-
-
-COMMON = [
-    (None, NOT_ATTEMPTED, "still None"),
-    (blank, NOT_ATTEMPTED, "NotImplementedError"),
-    (crash, NOT_YET, "raised KeyError"),
-    ("not a function", NOT_YET, "should be a function"),
-]
-
 
 # ----------------------------------------------------------------- 03.1 scores
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from check_helpers import blank, crash
 from sklearn.metrics import accuracy_score, f1_score
 
 from coursekit.checks import NOT_ATTEMPTED, NOT_YET, PASSED
@@ -55,14 +56,6 @@ def worst_slice(report, model, min_n=30):
     return str(report.loc[report["n"] >= min_n, model].idxmin())
 
 
-def _blank(*args, **kwargs):
-    raise NotImplementedError
-
-
-def _boom(*args, **kwargs):
-    raise KeyError("label")
-
-
 # ---------------------------------------------------------------- 06.1
 def test_macro_f1_passes_on_reference():
     assert check.macro_f1.evaluate(macro_f1_by_hand).status == PASSED
@@ -72,8 +65,8 @@ def test_macro_f1_passes_on_reference():
     ("answer", "status", "fragment"),
     [
         (None, NOT_ATTEMPTED, "still None"),
-        (_blank, NOT_ATTEMPTED, "NotImplementedError"),
-        (_boom, NOT_YET, "raised KeyError"),
+        (blank, NOT_ATTEMPTED, "NotImplementedError"),
+        (crash, NOT_YET, "raised KeyError"),
         (lambda t, p: "0.7", NOT_YET, "expected"),
         (lambda t, p: [0.7], NOT_YET, "should be a number"),
         (lambda t, p: accuracy_score(t, p), NOT_YET, "accuracy"),
@@ -119,8 +112,8 @@ def _accuracy_thresholds(scores, labels):
     ("answer", "status", "fragment"),
     [
         (None, NOT_ATTEMPTED, "still None"),
-        (_blank, NOT_ATTEMPTED, "NotImplementedError"),
-        (_boom, NOT_YET, "raised KeyError"),
+        (blank, NOT_ATTEMPTED, "NotImplementedError"),
+        (crash, NOT_YET, "raised KeyError"),
         (lambda s, y: 0.1, NOT_YET, "should be a tuple or list"),
         (lambda s, y: (0.1, 0.2, 0.3), NOT_YET, "two numbers"),
         (lambda s, y: (0.5, -0.5), NOT_YET, "above high"),
@@ -153,8 +146,8 @@ def _signed(probs, y, n_bins=10):
     ("answer", "status", "fragment"),
     [
         (None, NOT_ATTEMPTED, "still None"),
-        (_blank, NOT_ATTEMPTED, "NotImplementedError"),
-        (_boom, NOT_YET, "raised KeyError"),
+        (blank, NOT_ATTEMPTED, "NotImplementedError"),
+        (crash, NOT_YET, "raised KeyError"),
         (lambda p, y, b: "0.1", NOT_YET, "expected"),
         (lambda p, y, b: None, NOT_YET, "should be a number"),
         (_unweighted, NOT_YET, "averaged the bins equally"),
@@ -177,8 +170,8 @@ def test_worst_slice_passes_on_reference():
     ("answer", "status", "fragment"),
     [
         (None, NOT_ATTEMPTED, "still None"),
-        (_blank, NOT_ATTEMPTED, "NotImplementedError"),
-        (_boom, NOT_YET, "raised KeyError"),
+        (blank, NOT_ATTEMPTED, "NotImplementedError"),
+        (crash, NOT_YET, "raised KeyError"),
         (lambda r, m, n: r[m].min(), NOT_YET, "should be a str"),
         (lambda r, m, n: str(r[m].idxmin()), NOT_YET, "only 12 reviews"),
         (lambda r, m, n: str(r.loc[r["n"] >= n, m].idxmax()), NOT_YET, "LOWEST"),

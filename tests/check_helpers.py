@@ -1,0 +1,30 @@
+"""Shared stand-ins for the exercise-check tests: a blank answer, a crashing one, an assertion."""
+
+from __future__ import annotations
+
+from coursekit.checks import NOT_ATTEMPTED, NOT_YET
+
+
+def blank(*args, **kwargs):
+    """A learner's untouched exercise: the placeholder still raises."""
+    raise NotImplementedError("replace this line with your solution")
+
+
+def crash(*args, **kwargs):
+    """An attempt that fails inside the learner's own code."""
+    raise KeyError("oops")
+
+
+def assert_verdict(verdict, status, fragment=""):
+    """The verdict has ``status`` and its one-line message contains ``fragment``."""
+    assert verdict.status == status, verdict.line()
+    assert fragment in verdict.line(), verdict.line()
+
+
+#: (answer, expected status, fragment of the message) every function exercise must handle
+COMMON = [
+    (None, NOT_ATTEMPTED, "still None"),
+    (blank, NOT_ATTEMPTED, "NotImplementedError"),
+    (crash, NOT_YET, "raised KeyError"),
+    ("not a function", NOT_YET, "should be a function"),
+]
