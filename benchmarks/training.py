@@ -6,11 +6,11 @@
 
 Every run fine-tunes the pretrained MiniLM (3-class review sentiment) for one
 epoch on the same 768 reviews, batch 16 (48 steps), AdamW lr 2e-4, warm-up 10 %,
-then scores macro-F1 on the same validation reviews. Dropout is off in every run, so
-runs over the same batches (padded differently, or split over 2 processes) reach the
-same macro-F1. Fewer steps leave every run at
+then scores macro-F1 on the same validation reviews. Fewer steps leave every run at
 the majority class (macro-F1 0.247 for 384 reviews in batches of 32, at lr 5e-5 or
-2e-4), which would make the "equal macro-F1" check vacuous. Speeds are training samples per second
+2e-4), which would make the "equal macro-F1" check vacuous. Dropout is off in every
+run, so runs over the same batches (padded differently, or split over 2 processes)
+reach the same macro-F1. Speeds are training samples per second
 (wall clock of the training epoch, evaluation excluded), 2 torch threads in
 total (2 processes get 1 thread each). On a shared machine the speeds are noisy:
 read ratios, not absolute numbers. On a CUDA machine the same runs use the GPU.

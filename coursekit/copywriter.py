@@ -31,6 +31,7 @@ attributes it was written from:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -146,6 +147,7 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@functools.lru_cache(maxsize=4096)  # the catalogue's few hundred values, matched per candidate
 def _value_pattern(value: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in _norm(value).split(" ") if w]
     body = r"[\s\-]+".join(words)
@@ -286,24 +288,24 @@ def grounded_bad_words(
     given_values = [str(v) for _, v in attribute_items(attributes)]
     given_norm = [_norm(v) for v in given_values]
 
-    def forms(value: str) -> set[str]:
-        cased = {value, value.lower(), value[:1].upper() + value[1:]}
-        return {prefix + form for form in cased for prefix in (" ", "")}
+    def forms(values: Iterable[str]) -> list[str]:
+        cased = {c for v in values for c in (v, v.lower(), v[:1].upper() + v[1:])}
+        return sorted(prefix + form for form in cased for prefix in (" ", ""))
 
-    def ids(text: str) -> tuple[int, ...]:
-        return tuple(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    given_ids = [ids(form) for value in given_values for form in forms(value)]
-    banned: set[tuple[int, ...]] = set()
-    for values in lexicon.values():
-        for value in values:
-            if any(_value_pattern(value).search(g) for g in given_norm):
-                continue
-            for form in forms(value):
-                seq = ids(form)
-                if seq and not any(g[: len(seq)] == seq for g in given_ids):
-                    banned.add(seq)
-    return [list(seq) for seq in sorted(banned)]
+    absent = [
+        value
+        for values in lexicon.values()
+        for value in values
+        if not any(_value_pattern(value).search(g) for g in given_norm)
+    ]
+    given_forms, absent_forms = forms(given_values), forms(absent)
+    # one batched tokenizer call: this runs on every grounded generate()
+    encoded = tokenizer(given_forms + absent_forms, add_special_tokens=False)["input_ids"]
+    given_prefixes = {
+        tuple(ids[:i]) for ids in encoded[: len(given_forms)] for i in range(1, len(ids) + 1)
+    }
+    banned = {tuple(ids) for ids in encoded[len(given_forms) :] if ids}
+    return [list(seq) for seq in sorted(banned - given_prefixes)]
 
 
 @dataclass
@@ -625,7 +627,7 @@ def synthetic_products(
         for product in corpus.generate_products(seed=seed + k):
             if product["name"] in excluded:
                 continue
-            row = {c: product.get(c) for c in corpus.PRODUCT_COLUMNS}
+            row = corpus.product_row(product)
             row.update(product_id=f"S{k}-{product['product_id']}", split="train")
             rows.append(row)
     return pd.DataFrame(rows, columns=list(corpus.PRODUCT_COLUMNS))
@@ -881,11 +883,11 @@ __all__ = [
     "attribute_coverage",
     "attribute_items",
     "attribute_lexicon",
-    "grounded_bad_words",
     "banned_claims",
     "copy_text",
     "format_prompt",
     "generate",
+    "grounded_bad_words",
     "grounding",
     "hallucinated_attributes",
     "load_copywriter",
