@@ -66,7 +66,7 @@ def check_python() -> Finding:
 
 
 def check_device() -> Finding:
-    from coursekit.env import DeviceError, get_device, set_threads
+    from coursekit.env import DeviceError, describe_precision, get_device, set_threads
 
     try:
         device = get_device()
@@ -82,7 +82,11 @@ def check_device() -> Finding:
         if device != "cpu"
         else "no GPU: every notebook runs on the CPU (GPU sections say so and skip)"
     )
-    return Finding("device", True, f"{device} ({set_threads(None)} CPU threads); {note}")
+    return Finding(
+        "device",
+        True,
+        f"{device} ({set_threads(None)} CPU threads), precision {describe_precision(device)}; {note}",
+    )
 
 
 def check_data() -> Finding:

@@ -14,6 +14,9 @@ import socket
 import warnings
 
 DEVICE_ENV = "COURSEKIT_DEVICE"
+THREADS_ENV = "COURSEKIT_THREADS"
+PRECISION_ENV = "COURSEKIT_PRECISION"
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 
 
 class DeviceError(RuntimeError):
@@ -83,16 +86,115 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
 def set_threads(n: int | None = 2) -> int:
     """Fix PyTorch's CPU thread count, so results and timings repeat across runs.
 
-    ``None`` leaves PyTorch's default. Returns the thread count in force. The
-    default of 2 matches the course's reference laptop; a floating-point sum
-    split over a different number of threads can differ in the last bits.
+    ``None`` leaves PyTorch's default. ``$COURSEKIT_THREADS`` overrides ``n`` (e.g.
+    ``COURSEKIT_THREADS=1`` to measure how much results depend on the thread count).
+    Returns the thread count in force. The default of 2 matches the course's
+    reference laptop; a floating-point sum split over a different number of threads
+    can differ in the last bits.
     """
     import torch
 
+    forced = os.environ.get(THREADS_ENV, "").strip()
+    if forced:
+        try:
+            n = int(forced)
+        except ValueError:
+            raise ValueError(
+                f"{THREADS_ENV}={forced!r} is not a whole number; set it to e.g. 1 or 2, or unset it."
+            ) from None
+        if n < 1:
+            raise ValueError(
+                f"{THREADS_ENV}={forced!r} must be at least 1; set e.g. 1, or unset it."
+            )
     if n is not None:
         n = max(1, min(int(n), os.cpu_count() or 1))
         torch.set_num_threads(n)
     return torch.get_num_threads()
+
+
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 / AMX), where bf16 is fast.
+
+    Respects ``ONEDNN_MAX_CPU_ISA``: capped at AVX2 (an ordinary laptop's kernels) it is
+    False, and bf16 would be emulated, several times slower than fp32.
+    """
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - depends on the build
+        return False
+
+
+def resolve_precision(
+    precision: str = "auto",
+    device: str = "cpu",
+    cuda_capability: tuple[int, int] | None = None,
+    cpu_bf16: bool | None = None,
+) -> str:
+    """Turn ``"fp32" | "bf16" | "fp16" | "auto"`` into the precision to use on ``device``.
+
+    * CUDA: bf16 needs compute capability >= 8.0 (Ampere, e.g. A100, RTX 30xx, H100);
+      older GPUs (V100, T4) use fp16, which needs a ``GradScaler``.
+    * CPU: ``auto`` is bf16 when the CPU has native bf16, else fp32; fp16 is refused.
+    * MPS: ``auto`` is fp32.
+
+    ``$COURSEKIT_PRECISION`` replaces an ``"auto"`` request (an explicit precision wins).
+    ``cuda_capability`` / ``cpu_bf16`` override detection (for tests and what-ifs).
+    """
+    if precision == "auto":
+        forced = os.environ.get(PRECISION_ENV, "").strip().lower()
+        if forced:
+            if forced not in PRECISIONS:
+                raise ValueError(
+                    f"{PRECISION_ENV}={forced!r} is not one of {PRECISIONS}; fix or unset it."
+                )
+            precision = forced
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    kind = str(device).split(":")[0]
+    if precision == "fp32":
+        return "fp32"
+    if kind == "cuda":
+        if cuda_capability is None:
+            import torch
+
+            cuda_capability = torch.cuda.get_device_capability(device)
+        has_bf16 = tuple(cuda_capability) >= (8, 0)
+        if precision == "auto":
+            return "bf16" if has_bf16 else "fp16"
+        if precision == "bf16" and not has_bf16:
+            raise ValueError(
+                f"this GPU (compute capability {cuda_capability[0]}.{cuda_capability[1]}) has no "
+                "fast bf16; use precision='fp16' (with a GradScaler, as fit does) or 'auto'"
+            )
+        return precision
+    if kind == "cpu":
+        if precision == "fp16":
+            raise ValueError("fp16 autocast needs a CUDA GPU; on the CPU use 'bf16' or 'fp32'")
+        if precision == "auto":
+            return "bf16" if (cpu_supports_bf16() if cpu_bf16 is None else cpu_bf16) else "fp32"
+        return precision
+    return "fp32" if precision == "auto" else precision
+
+
+def describe_precision(device: str | None = None) -> str:
+    """One line saying which precision ``auto`` picks here, and why (for ``coursekit doctor``)."""
+    import torch
+
+    device = device or get_device()
+    chosen = resolve_precision("auto", device)
+    if os.environ.get(PRECISION_ENV):
+        why = f"set by {PRECISION_ENV}"
+    elif device.startswith("cpu"):
+        why = (
+            "this CPU computes bf16 natively"
+            if chosen == "bf16"
+            else f"no native bf16 on this CPU ({torch.backends.cpu.get_cpu_capability()} kernels)"
+        )
+    else:
+        why = f"best precision of {device}"
+    return f"{chosen} ({why}; override with {PRECISION_ENV}=fp32|bf16|fp16)"
 
 
 def quiet_libraries() -> None:

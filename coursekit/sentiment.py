@@ -216,7 +216,7 @@ class SentimentClassifier:
         max_length: int = 128,
         batch_size: int = 64,
         temperature: float = 1.0,
-        precision: str = "bf16",
+        precision: str = "auto",
         info: dict[str, Any] | None = None,
         path: Path | None = None,
     ) -> None:
@@ -240,8 +240,11 @@ class SentimentClassifier:
     def _autocast(self) -> Any:
         import torch
 
+        from coursekit.env import resolve_precision
+
         device = next(self.model.parameters()).device.type
-        return torch.autocast(device, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        precision = resolve_precision(self.precision, device)
+        return torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def predict_logits(self, texts: str | Iterable[str]) -> np.ndarray:
         """Raw class scores, shape ``(n_texts, 3)``, in input order."""
@@ -361,7 +364,7 @@ def load_classifier(
         max_length=meta["max_length"],
         batch_size=meta.get("batch_size", 64),
         temperature=meta.get("temperature", 1.0),
-        precision=meta.get("precision", "bf16"),
+        precision=meta.get("precision", "auto"),
         info=meta.get("info", {}),
         path=path,
     )
@@ -386,7 +389,7 @@ class TrainConfig:
     lr: float = 2e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    precision: str = "bf16"
+    precision: str = "auto"  # bf16 where the hardware computes it natively, else fp32
     freeze_embeddings: bool = True
     freeze_layers: int = 1  # bottom encoder layers kept frozen (no backward pass through them)
     n_val: int | None = None  # validation reviews for temperature fitting (None: all)
@@ -474,6 +477,8 @@ def train_classifier(
         "train_seconds": round(train_seconds, 1),
         "train_cpu_seconds": round(train_cpu_seconds, 1),
         "torch_threads": torch.get_num_threads(),
+        "trained_precision": env.resolve_precision(cfg.precision, env.get_device()),
+        "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
         "val_macro_f1": round(metrics.macro_f1(val_df["label"], val_pred, LABELS), 4),
         "val_accuracy": round(metrics.accuracy(val_df["label"], val_pred), 4),
         "history": history,
@@ -488,7 +493,7 @@ def _fine_tune(
     model: Any, tokenizer: Any, subset: pd.DataFrame, cfg: TrainConfig, progress: bool
 ) -> list[dict[str, Any]]:
     """One call to ``coursekit.train.fit`` on the tokenised subset; returns the loss history."""
-    from coursekit import train
+    from coursekit import env, train
 
     loader = train.make_loader(
         subset["text"].tolist(),
@@ -507,7 +512,7 @@ def _fine_tune(
         weight_decay=cfg.weight_decay,
         warmup_ratio=cfg.warmup_ratio,
         precision=cfg.precision,
-        device="cpu",
+        device=env.get_device(),
         progress=progress,
         seed=cfg.seed,
     )

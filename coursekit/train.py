@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit import distributed
+from coursekit.env import PRECISIONS, cpu_supports_bf16, resolve_precision
 from coursekit.train_utils import (
     CheckpointError,
     load_checkpoint,
@@ -45,7 +46,6 @@ from coursekit.train_utils import (
     save_checkpoint,
 )
 
-PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 BEST_FILE, LAST_FILE = "best.safetensors", "last.safetensors"
 
 
@@ -72,59 +72,6 @@ class FitResult:
 
 
 # --------------------------------------------------------------------------- precision
-
-
-def cpu_supports_bf16() -> bool:
-    """Whether this CPU has native bf16 instructions (AVX512-BF16 / AMX), where bf16 is faster."""
-    import torch
-
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # pragma: no cover - depends on the build
-        return False
-
-
-def resolve_precision(
-    precision: str,
-    device: str = "cpu",
-    cuda_capability: tuple[int, int] | None = None,
-    cpu_bf16: bool | None = None,
-) -> str:
-    """Turn ``"fp32" | "bf16" | "fp16" | "auto"`` into the precision to use on ``device``.
-
-    * CUDA: bf16 needs compute capability >= 8.0 (Ampere, e.g. A100, RTX 30xx, H100);
-      older GPUs (V100, T4) use fp16, which needs a ``GradScaler``.
-    * CPU: ``auto`` is bf16 when the CPU has native bf16, else fp32; fp16 is refused.
-    * MPS: ``auto`` is fp32.
-
-    ``cuda_capability`` / ``cpu_bf16`` override detection (for tests and what-ifs).
-    """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-    kind = str(device).split(":")[0]
-    if precision == "fp32":
-        return "fp32"
-    if kind == "cuda":
-        if cuda_capability is None:
-            import torch
-
-            cuda_capability = torch.cuda.get_device_capability(device)
-        has_bf16 = tuple(cuda_capability) >= (8, 0)
-        if precision == "auto":
-            return "bf16" if has_bf16 else "fp16"
-        if precision == "bf16" and not has_bf16:
-            raise ValueError(
-                f"this GPU (compute capability {cuda_capability[0]}.{cuda_capability[1]}) has no "
-                "fast bf16; use precision='fp16' (with a GradScaler, as fit does) or 'auto'"
-            )
-        return precision
-    if kind == "cpu":
-        if precision == "fp16":
-            raise ValueError("fp16 autocast needs a CUDA GPU; on the CPU use 'bf16' or 'fp32'")
-        if precision == "auto":
-            return "bf16" if (cpu_supports_bf16() if cpu_bf16 is None else cpu_bf16) else "fp32"
-        return precision
-    return "fp32" if precision == "auto" else precision
 
 
 def autocast(device_type: str, precision: str) -> Any:
