@@ -184,7 +184,7 @@ def describe_precision(device: str | None = None) -> str:
 
     device = device or get_device()
     chosen = resolve_precision("auto", device)
-    if os.environ.get(PRECISION_ENV):
+    if os.environ.get(PRECISION_ENV, "").strip().lower() not in ("", "auto"):
         why = f"set by {PRECISION_ENV}"
     elif device.startswith("cpu"):
         why = (

@@ -15,7 +15,7 @@ claim for the test::
     identical (difference < 1e-05 ✓)
 
 The course's nbval sanitizer (``notebooks/sanitize.cfg``, section ``claimed-value``)
-replaces the number in front of a *passing* claim with ``≈``, so nbval compares the claim
+replaces the number in front of a *passing* claim with ``<claimed>``, so nbval compares the claim
 (range and ✓) and a machine that lands elsewhere in the range still passes. A value
 outside its range prints ``✗`` with the fix, which nbval (and a reader) sees as a failure:
 a real regression still fails. :func:`takeaway` prints a sentence rendered from computed

@@ -85,19 +85,29 @@ def run_notebook(
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     nb = nbformat.read(path, as_version=4)
+    current: dict[str, Any] = {}
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        current["cell"], current["index"] = cell, cell_index
+
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel transport chatter
         resources={"metadata": {"path": str(path.parent)}},
+        on_cell_start=on_cell_start,
     )
     start = time.perf_counter()
     error = ""
     with quiet_env():
         try:
             client.execute()
-        except (CellExecutionError, CellTimeoutError) as err:
+        except CellTimeoutError:
+            error = _timeout_message(
+                current.get("index"), current.get("cell"), timeout, len(nb.cells)
+            )
+        except CellExecutionError as err:
             error = _first_error_line(str(err))
         except Exception as err:  # kernel died, missing kernel spec, ...
             error = f"{type(err).__name__}: {err}".splitlines()[0]
@@ -110,6 +120,24 @@ def run_notebook(
         out_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out_dir / path.name)
     return RunResult(path.name, not error, seconds, passed, len(checks), error)
+
+
+def _timeout_message(index: int | None, cell: Any, timeout: int, total: int) -> str:
+    """Which cell (1-based, markdown cells counted) ran past the per-cell limit, and the fixes."""
+    if index is None or cell is None:
+        where = "a cell"
+    else:
+        lines = [ln.strip() for ln in str(cell.get("source", "")).splitlines() if ln.strip()]
+        first = lines[0] if lines else "(empty)"
+        if len(first) > 60:
+            first = first[:57] + "..."
+        where = f"cell {index + 1} of {total} (`{first}`)"
+    return (
+        f"CellTimeoutError: {where} was still running after the {timeout} s limit per cell. "
+        "A cell that trains or loads a model is slow when its cached model is missing: run "
+        "`coursekit prepare` first to build the cached models, or raise the limit with "
+        "`coursekit run --timeout SECONDS`."
+    )
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -11,7 +11,7 @@ are wrong. Three models, from cheapest to best:
 3. :func:`train_classifier`: the pretrained MiniLM encoder fine-tuned for
    3 classes with ``coursekit.train.fit``, on a subset (at most 2,000 reviews
    per label, so the majority *positive* class is cut down) small enough
-   to train in under two minutes on a laptop CPU. :func:`load_classifier`
+   to train in one to three minutes on a laptop CPU (bf16 or fp32). :func:`load_classifier`
    returns a :class:`SentimentClassifier` with ``predict`` and ``predict_proba``.
 
 Around them: :func:`slice_masks` (negation, contrast, sarcasm, emoji, typos,
@@ -328,8 +328,8 @@ def load_classifier(
 ) -> SentimentClassifier:
     """Load a trained classifier (default: the cached ``sentiment-minilm``).
 
-    With ``build=True`` a missing default model is trained first (about two
-    minutes on a laptop CPU, deterministic). A missing model otherwise raises
+    With ``build=True`` a missing default model is trained first (a minute or
+    two on a laptop CPU, deterministic for a given processor and precision). A missing model otherwise raises
     ``FileNotFoundError`` saying how to train it. Only safetensors weights are read.
     """
     from coursekit import cache
@@ -340,7 +340,7 @@ def load_classifier(
         elif not cache.is_built(MODEL_NAME, cache_version()):
             raise FileNotFoundError(
                 f"no trained sentiment model at {default_model_path()}; {TRAIN_HINT} "
-                "(about 2 minutes on a laptop CPU) or pass build=True"
+                "(one to three minutes on a laptop CPU) or pass build=True"
             )
         else:
             path = default_model_path()
@@ -372,14 +372,19 @@ def load_classifier(
 
 @dataclass
 class TrainConfig:
-    """The recipe of :func:`train_classifier` (defaults: the course's 2-minute CPU budget).
+    """The recipe of :func:`train_classifier` (defaults: the course's short CPU budget).
 
     Chosen on the validation split only (``benchmarks/sentiment.py`` reports test):
     one epoch over at most 2,000 reviews per label, embeddings and the bottom
-    encoder layer frozen. About 70 s with 2 threads on the course's 2-core CPU when
-    nothing else runs (a second busy process on the same cores makes it several
-    times slower). Validation macro-F1 0.921 (0.916 with seed 1); freezing 0 / 2
-    layers gave 0.904 / 0.907 (seed 0) and 2 layers 0.899 with seed 1.
+    encoder layer frozen, precision ``auto`` (bf16 where the CPU computes it natively,
+    else fp32). On the course's 2-core CPU with 2 threads, when nothing else runs: about
+    65 s in bf16 (validation macro-F1 0.921; 0.916 with seed 1; freezing 0 / 2 layers gave
+    0.904 / 0.907) and 133 s in fp32 under ``ATEN_CPU_CAPABILITY=avx2
+    ONEDNN_MAX_CPU_ISA=AVX2`` (validation 0.914). A second busy process on the same cores
+    makes it several times slower. A smaller recipe (1,200 per label, ``max_length`` 48,
+    2 layers frozen) halves the fp32 time but drops validation macro-F1 to 0.882 (fp32) /
+    0.883 (bf16), and MiniLM's lead over TF-IDF + LR on test vanishes (paired interval
+    includes 0), so it was not taken.
     """
 
     n_per_class: int = 2000  # at most this many reviews per label from the train split
@@ -419,8 +424,8 @@ def train_classifier(
 
     Trains on :func:`balanced_subset` of the shop's train split (at most
     ``n_per_class`` reviews per label) with
-    ``coursekit.train.fit`` (AdamW, warm-up + linear decay, bf16 autocast on
-    CPU), then fits the calibration temperature on validation logits. Saves
+    ``coursekit.train.fit`` (AdamW, warm-up + linear decay, precision ``auto``:
+    bf16 autocast where the CPU computes bf16 natively, else fp32), then fits the calibration temperature on validation logits. Saves
     to ``out_dir`` when given. Deterministic for a fixed seed and thread count.
     ``overrides`` replace fields of :class:`TrainConfig`.
     """

@@ -120,3 +120,79 @@ def test_expected_error_drops_machine_specific_paths(capsys):
     assert (
         capsys.readouterr().out == "ImportError: cannot import name 'AdamW' from 'transformers'\n"
     )
+
+
+def test_threads_env_overrides_the_argument(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv(env.THREADS_ENV, "1")
+        assert env.set_threads(2) == 1 and torch.get_num_threads() == 1
+        assert env.set_threads(None) == 1, "the override applies even to 'leave the default'"
+        monkeypatch.setenv(env.THREADS_ENV, " 1 ")
+        assert env.set_threads(4) == 1
+        monkeypatch.setenv(env.THREADS_ENV, "")
+        assert env.set_threads(1) == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("two", "'two' is not a whole number"), ("1.5", "is not a whole number"), ("0", "at least 1")],
+)
+def test_a_bad_threads_value_says_how_to_fix_it(monkeypatch, value, message):
+    monkeypatch.setenv(env.THREADS_ENV, value)
+    with pytest.raises(ValueError, match=message) as info:
+        env.set_threads(2)
+    assert "COURSEKIT_THREADS" in str(info.value) and "unset it" in str(info.value)
+
+
+def test_resolve_precision_on_the_cpu_follows_native_bf16(monkeypatch):
+    monkeypatch.delenv(env.PRECISION_ENV, raising=False)
+    assert env.resolve_precision("auto", "cpu", cpu_bf16=True) == "bf16"
+    assert env.resolve_precision("auto", "cpu", cpu_bf16=False) == "fp32"
+    assert env.resolve_precision("bf16", "cpu", cpu_bf16=False) == "bf16", "explicit wins"
+    assert env.resolve_precision("fp32", "cpu", cpu_bf16=True) == "fp32"
+    monkeypatch.setattr(env, "cpu_supports_bf16", lambda: False)
+    assert env.resolve_precision("auto", "cpu") == "fp32", "detection is used when not given"
+    monkeypatch.setattr(env, "cpu_supports_bf16", lambda: True)
+    assert env.resolve_precision("auto", "cpu") == "bf16"
+    with pytest.raises(ValueError, match="fp16 autocast needs a CUDA GPU"):
+        env.resolve_precision("fp16", "cpu")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        env.resolve_precision("fp64", "cpu")
+
+
+def test_resolve_precision_on_gpus(monkeypatch):
+    monkeypatch.delenv(env.PRECISION_ENV, raising=False)
+    assert env.resolve_precision("auto", "cuda", cuda_capability=(8, 0)) == "bf16"
+    assert env.resolve_precision("auto", "cuda:0", cuda_capability=(7, 5)) == "fp16"
+    with pytest.raises(ValueError, match=r"compute capability 7.0\) has no fast bf16"):
+        env.resolve_precision("bf16", "cuda", cuda_capability=(7, 0))
+    assert env.resolve_precision("auto", "mps") == "fp32"
+
+
+def test_precision_env_replaces_auto_only(monkeypatch):
+    monkeypatch.setenv(env.PRECISION_ENV, "fp32")
+    assert env.resolve_precision("auto", "cpu", cpu_bf16=True) == "fp32"
+    monkeypatch.setenv(env.PRECISION_ENV, " BF16 ")
+    assert env.resolve_precision("auto", "cpu", cpu_bf16=False) == "bf16"
+    assert env.resolve_precision("fp32", "cpu", cpu_bf16=True) == "fp32", "explicit wins"
+    monkeypatch.setenv(env.PRECISION_ENV, "double")
+    with pytest.raises(ValueError, match="COURSEKIT_PRECISION='double' is not one of"):
+        env.resolve_precision("auto", "cpu")
+
+
+def test_describe_precision_says_why(monkeypatch):
+    monkeypatch.delenv(env.PRECISION_ENV, raising=False)
+    monkeypatch.setattr(env, "cpu_supports_bf16", lambda: False)
+    text = env.describe_precision("cpu")
+    assert text.startswith("fp32 (no native bf16 on this CPU (")
+    assert torch.backends.cpu.get_cpu_capability() in text
+    assert "override with COURSEKIT_PRECISION=fp32|bf16|fp16" in text
+    monkeypatch.setattr(env, "cpu_supports_bf16", lambda: True)
+    assert env.describe_precision("cpu").startswith("bf16 (this CPU computes bf16 natively;")
+    monkeypatch.setenv(env.PRECISION_ENV, "fp32")
+    assert env.describe_precision("cpu").startswith("fp32 (set by COURSEKIT_PRECISION;")
+    monkeypatch.setenv(env.PRECISION_ENV, "auto")
+    assert "set by" not in env.describe_precision("cpu"), "auto is the hardware's choice"

@@ -72,3 +72,31 @@ def test_readme_command_extraction_rejects_ambiguity():
 
 def test_cli_entry_point_is_declared():
     assert _pyproject()["project"]["scripts"]["coursekit"] == "coursekit.cli:main"
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    """An import in coursekit/ or benchmarks/ (e.g. tabulate for the tables) must be declared."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    project = _pyproject()["project"]
+    declared = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    owners = packages_distributions()
+    undeclared = {}
+    files = [*(ROOT / "coursekit").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py")]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in {"coursekit", "benchmarks"}:
+                    continue
+                dists = {_name(d) for d in owners.get(top, [])}
+                if not dists & declared:
+                    undeclared.setdefault(top, str(path.relative_to(ROOT)))
+    assert not undeclared, f"imported but not in pyproject.toml's dependencies: {undeclared}"

@@ -126,3 +126,24 @@ def test_check_refuses_a_notebook_with_missing_check_cells(course, capsys):
     path.write_text(json.dumps(nb))
     assert main(["check", str(path)]) == 2
     assert "1 check cells but the course notebook has 2" in capsys.readouterr().err
+
+
+def test_run_names_the_cell_that_timed_out_and_the_fix(course, capsys):
+    nb = toy_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Slow"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("import time; time.sleep(5)\nprint('never')"),
+        nbformat.v4.new_code_cell("print('after')"),
+    ]
+    nbformat.write(nb, course / "notebooks" / "98_toy.ipynb")
+    result = runner.run_notebook(course / "notebooks" / "98_toy.ipynb", timeout=1)
+    assert not result.ok
+    assert result.error.startswith("CellTimeoutError: cell 3 of 4 (`import time; time.sleep(5)`)")
+    assert "after the 1 s limit per cell" in result.error
+    assert "coursekit prepare" in result.error and "--timeout SECONDS" in result.error
+
+    assert main(["run", "--only", "98", "--timeout", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "98_toy.ipynb: CellTimeoutError: cell 3 of 4" in out
+    assert "98_toy.ipynb: ---" not in out

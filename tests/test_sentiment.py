@@ -1,8 +1,9 @@
 """coursekit.sentiment and `coursekit sentiment`: baselines, classifier API, bad input, CLI.
 
 Fast: a tiny randomly initialised BERT (with MiniLM's tokenizer) stands in for the
-fine-tuned model; the one test that needs the real trained classifier is skipped
-when it is not in the cache.
+fine-tuned model. The one test of the real trained classifier builds it on demand through
+the course's artifact cache (``load_classifier(build=True)``: a few minutes once, on any
+processor), so the nbval run of notebook 06 afterwards reuses the same model.
 """
 
 from __future__ import annotations
@@ -356,20 +357,23 @@ def test_cli_predict_without_model_says_how_to_train(tmp_path, monkeypatch, caps
     assert "run `coursekit sentiment train`" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------- the real model (if trained)
-@pytest.mark.skipif(
-    not sentiment.default_model_path().joinpath(".complete").exists(),
-    reason="the default classifier is not trained (coursekit sentiment train)",
-)
-def test_trained_model_on_handwritten_reviews():
-    clf = sentiment.load_classifier()
+# ---------------------------------------------------------------- the real model
+def test_trained_model_quality():
+    """The default recipe's classifier, built in the course's cache if it is not there yet.
+
+    The bars hold for every precision the recipe resolves to (bf16 with native support,
+    fp32 elsewhere, e.g. under AVX2): validation macro-F1 0.921 (bf16) and 0.914 (fp32 under AVX2) today.
+    """
+    clf = sentiment.load_classifier(build=True)
+    assert clf.path == sentiment.default_model_path()
+    assert clf.info["val_macro_f1"] >= 0.89, (
+        f"validation macro-F1 fell to {clf.info['val_macro_f1']}"
+    )
+    assert 0.7 <= clf.temperature <= 1.5, f"calibration temperature {clf.temperature}"
     df = handwritten()
     pred = clf.predict(df["text"].tolist())
     acc = float(np.mean(np.array(pred) == df["label"].to_numpy()))
     assert acc >= 0.75, f"accuracy on the hand-written reviews fell to {acc:.2f}"
     assert clf.predict(
         ["Absolutely love it, works perfectly!", "Broke after one day. Refund please."]
-    ) == [
-        "positive",
-        "negative",
-    ]
+    ) == ["positive", "negative"]

@@ -1,6 +1,6 @@
 """``coursekit sentiment train`` and ``coursekit sentiment predict``: the review classifier.
 
-coursekit sentiment train                      # ~2 min on a laptop CPU, into the cache
+coursekit sentiment train                      # a few minutes on a laptop CPU, into the cache
 coursekit sentiment predict "Love it!" "Broke after a day."
 coursekit sentiment predict --file reviews.jsonl   # one {"text": ...} per line
 """
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = inner.add_parser(
         "train",
-        help="fine-tune MiniLM on the shop's reviews (about 2 minutes on a CPU)",
+        help="fine-tune MiniLM on the shop's reviews (a few minutes on a CPU)",
         description=(
             "Fine-tune MiniLM for 3-class review sentiment and save it (safetensors) into the "
             "artifact cache, where notebook 06 and `coursekit sentiment predict` find it."
