@@ -402,7 +402,7 @@ def show_texts(
         raise TypeError("show_texts expects a list of texts, not one str")
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels; give one label per text")
-    row = 0.25 * (lines + 1)
+    row = 0.25 * (lines + 2)  # the label's line, the text's lines, a gap
     fig, ax = plt.subplots(figsize=(10, 0.5 + row * max(1, len(texts))))
     ax.axis("off")
     ax.set_title(title, loc="left")
@@ -412,9 +412,9 @@ def show_texts(
             wrapped = wrapped[: lines - 1] + [wrapped[lines - 1][: width - 2] + " …"]
         y = 1 - i / max(1, len(texts))
         ax.text(0, y, label, weight="bold", va="top", fontsize=9, transform=ax.transAxes)
-        ax.text(
-            0.16,
-            y,
+        ax.text(  # under the label, which can be as long as the text is wide
+            0.02,
+            y - 0.9 / ((lines + 2) * max(1, len(texts))),
             "\n".join(wrapped),
             va="top",
             fontsize=9,
