@@ -9,6 +9,7 @@ Every figure in the course has a title, labelled axes and a one-line takeaway:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 #: one colour per sentiment label, used by every plot in the course
@@ -37,3 +38,43 @@ def finish(ax: Any, title: str, xlabel: str, ylabel: str, takeaway: str | None =
     if takeaway:
         print(f"Takeaway: {takeaway}")
     return ax
+
+
+def show_texts(
+    texts: Sequence[str], labels: Sequence[str], title: str, width: int = 100, lines: int = 3
+) -> Any:
+    """Draw generated ``texts`` (each under its label) as a figure and return it.
+
+    Sampled copy is what a learner wants to read, but a model retrained on another
+    processor samples other words: as a figure it is shown without being a stored text
+    output that must match on every machine. Each text is wrapped at ``width`` characters
+    and cut to ``lines`` lines; the figure's size depends only on how many texts there are.
+    """
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    if isinstance(texts, str):
+        raise TypeError("show_texts expects a list of texts, not one str")
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels; give one label per text")
+    row = 0.25 * (lines + 2)  # the label's line, the text's lines, a gap
+    fig, ax = plt.subplots(figsize=(10, 0.5 + row * max(1, len(texts))))
+    ax.axis("off")
+    ax.set_title(title, loc="left")
+    for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
+        wrapped = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+        if len(wrapped) > lines:
+            wrapped = wrapped[: lines - 1] + [wrapped[lines - 1][: width - 2] + " …"]
+        y = 1 - i / max(1, len(texts))
+        ax.text(0, y, label, weight="bold", va="top", fontsize=9, transform=ax.transAxes)
+        ax.text(  # under the label, which can be as long as the text is wide
+            0.02,
+            y - 0.9 / ((lines + 2) * max(1, len(texts))),
+            "\n".join(wrapped),
+            va="top",
+            fontsize=9,
+            family="monospace",
+            transform=ax.transAxes,
+        )
+    return fig

@@ -157,11 +157,12 @@ exec "$REAL_PYTHON" "$@"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize(
-    "readme_rc,kernels", [(0, "avx2"), (5, "avx2"), (3, "avx2"), (0, "native")]
-)
+@pytest.mark.parametrize("readme_rc,kernels", [(0, None), (5, "avx2"), (3, "avx2"), (0, "native")])
 def test_ci_run_end_to_end_with_a_fake_python(tmp_path, readme_rc, kernels):
-    """.ci/run's real control flow: venv, pip, kernels printed, README command, exit codes."""
+    """.ci/run's real control flow: venv, pip, kernels printed, README command, exit codes.
+
+    ``kernels=None`` leaves COURSEKIT_CI_KERNELS unset: the default must be AVX2.
+    """
     (tmp_path / ".ci").mkdir()
     for name in ("run", "readme_command.py"):
         shutil.copy(ROOT / ".ci" / name, tmp_path / ".ci" / name)
@@ -178,8 +179,11 @@ def test_ci_run_end_to_end_with_a_fake_python(tmp_path, readme_rc, kernels):
         "PYTHON": str(fake),
         "REAL_PYTHON": sys.executable,
         "CI_LOG": str(tmp_path / "calls.log"),
-        "COURSEKIT_CI_KERNELS": kernels,
     }
+    if kernels is None:  # the default: an ordinary laptop's AVX2 kernels
+        env.pop("COURSEKIT_CI_KERNELS", None)
+    else:
+        env["COURSEKIT_CI_KERNELS"] = kernels
     env.pop("ATEN_CPU_CAPABILITY", None)
     env.pop("ONEDNN_MAX_CPU_ISA", None)
     run = subprocess.run(

@@ -247,19 +247,3 @@ def test_self_bleu() -> None:
 
 def test_words_keeps_prices() -> None:
     assert G.words("Only $19.99, in Red!") == ["only", "$19.99", ",", "in", "red", "!"]
-
-
-def test_show_texts_size_depends_only_on_the_count() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    short = G.show_texts(["a b c", "d"], ["one", "two"], "t")
-    long = G.show_texts(["word " * 200, "x"], ["one", "two"], "t")
-    assert tuple(short.get_size_inches()) == tuple(long.get_size_inches())
-    plt.close("all")
-    with pytest.raises(ValueError, match="one label per text"):
-        G.show_texts(["a"], ["one", "two"], "t")
-    with pytest.raises(TypeError, match="list of texts"):
-        G.show_texts("a", ["one"], "t")

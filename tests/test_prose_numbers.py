@@ -302,25 +302,7 @@ def _message(name: str, bad: list[tuple[int, str]]) -> str:
 # --------------------------------------------------------------------------- tests
 
 
-# Notebooks whose prose still quotes numbers measured elsewhere (benchmarks/*.py), not
-# computed in the notebook: known failures, tracked in issue 16. strict: once one is fixed,
-# its entry must go (an unexpected pass fails).
-PENDING: dict[str, str] = {
-    "05": "quotes benchmarks/training.py (768 reviews, 2.8x, 0.02): render from the notebook",
-    "07": "quotes benchmarks/copywriting.py's ablation table (2.60, 0.82, 0.95...): render it",
-}
-
-
-def _marked(path: Path):
-    reason = PENDING.get(path.name[:2])
-    if reason is None:
-        return path
-    return pytest.param(path, marks=pytest.mark.xfail(reason=reason, strict=True))
-
-
-@pytest.mark.parametrize(
-    "path", [_marked(p) for p in NOTEBOOKS], ids=[p.name[:2] for p in NOTEBOOKS]
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name[:2] for p in NOTEBOOKS])
 def test_prose_numbers_appear_in_the_notebooks_outputs(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     bad = offending(nb, ALLOWED.get(path.name[:2], {}))
