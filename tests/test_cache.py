@@ -1,0 +1,106 @@
+"""The build-once cache: atomic builds, and damaged artifacts detected and rebuilt."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from coursekit import cache
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("COURSEKIT_CACHE", str(folder))
+    return folder
+
+
+class Builder:
+    """A fake artifact: a 'weights' file and a small JSON, counting its builds."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, folder) -> None:
+        self.calls += 1
+        (folder / "model.safetensors").write_bytes(bytes(range(256)) * 40)
+        (folder / "sub").mkdir()
+        (folder / "sub" / "meta.json").write_text('{"ok": true}')
+
+
+def _build(builder: Builder):
+    return cache.get_or_build("thing", builder, version="3")
+
+
+def test_built_once_then_reused_and_the_marker_lists_every_file(cache_dir):
+    builder = Builder()
+    folder = _build(builder)
+    assert _build(builder) == folder and builder.calls == 1
+    marker = json.loads((folder / ".complete").read_text())
+    assert set(marker["files"]) == {"model.safetensors", "sub/meta.json"}
+    assert marker["files"]["model.safetensors"]["bytes"] == 256 * 40
+    assert cache.is_built("thing", "3") and cache.damage("thing", "3") is None
+
+
+def test_a_truncated_file_is_reported_in_one_line_and_rebuilt(cache_dir):
+    builder = Builder()
+    weights = _build(builder) / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])  # an interrupted copy, a full disk
+    with pytest.warns(RuntimeWarning) as caught:
+        folder = _build(builder)
+    (message,) = [str(w.message) for w in caught]
+    assert "\n" not in message
+    assert "damaged (model.safetensors has 100 bytes, 10,240 expected): rebuilding" in message
+    assert builder.calls == 2
+    assert (folder / "model.safetensors").stat().st_size == 256 * 40
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # intact again: no warning
+        assert cache.is_built("thing", "3")
+
+
+def test_a_changed_byte_and_a_missing_file_are_damage_too(cache_dir):
+    builder = Builder()
+    folder = _build(builder)
+    data = bytearray((folder / "model.safetensors").read_bytes())
+    data[5] ^= 0xFF  # same size, different content
+    (folder / "model.safetensors").write_bytes(bytes(data))
+    assert "does not match its recorded SHA-256" in cache.damage("thing", "3")
+    with pytest.warns(RuntimeWarning, match="it will be rebuilt"):
+        assert not cache.is_built("thing", "3")  # loaders then say how to build it
+    with pytest.warns(RuntimeWarning, match="rebuilding it"):
+        _build(builder)
+    (folder / "sub" / "meta.json").unlink()
+    assert cache.damage("thing", "3") == "sub/meta.json is missing"
+
+
+def test_a_marker_from_an_older_course_version_is_trusted(cache_dir):
+    folder = cache.artifact_path("old", "1")
+    folder.mkdir(parents=True)
+    (folder / "weights.bin").write_bytes(b"x")
+    (folder / ".complete").write_text("old v1\n")
+    assert cache.is_built("old", "1") and cache.damage("old", "1") is None
+    assert cache.damage("never-built", "1") is None and not cache.is_built("never-built", "1")
+
+
+def test_a_failed_build_leaves_nothing_behind(cache_dir):
+    def broken(folder) -> None:
+        (folder / "half.bin").write_bytes(b"partial")
+        raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        cache.get_or_build("broken", broken)
+    assert not cache.is_built("broken") and list(cache_dir.iterdir()) == []
+
+
+def test_a_damaged_real_tokenizer_is_rebuilt_and_loads(cache_dir):
+    from coursekit.tokenization import load_shop_bpe
+
+    tok = load_shop_bpe(vocab_size=300)
+    ids = tok("A sturdy kettle")["input_ids"]
+    (folder,) = cache_dir.glob("shop-bpe-300-v*")
+    (folder / "tokenizer.json").write_text("{")  # truncated: raw JSON error without the check
+    with pytest.warns(RuntimeWarning, match="tokenizer.json has 1 bytes"):
+        again = load_shop_bpe(vocab_size=300)
+    assert again("A sturdy kettle")["input_ids"] == ids
