@@ -8,7 +8,11 @@ Prints two Markdown tables:
    and queries per second. For embeddings two speeds are given: the search alone
    over a batch of pre-embedded queries (the index's job), and end to end
    (embedding the query text with MiniLM + search).
-2. Bandits on the true click rates of two campaigns (clearest winner, closest contest),
+2. Out of distribution: the shipped index and hand-off rule on the generated test
+   paraphrases beside the hand-written questions of ``tests/fixtures/handwritten_questions.jsonl``
+   (customers' own phrasing, never used for training or for fitting the thresholds): top-1,
+   top-3, in-scope questions handed off, out-of-scope questions handed off.
+3. Bandits on the true click rates of two campaigns (clearest winner, closest contest),
    as in notebook 09: regret at the horizon (mean and 10-90 % range over runs) per policy.
 """
 
@@ -85,6 +89,49 @@ def retrieval_table() -> str:
     return "\n".join(lines)
 
 
+def handwritten_table() -> str:
+    """The shipped index on generated vs hand-written questions (rule 1: out of distribution)."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from coursekit import retrieval
+    from coursekit.data import load_faq_paraphrases
+
+    index = retrieval.load_faq_index()
+    rule = retrieval.faq_rule(index)
+    fixture = Path(__file__).resolve().parent.parent / "tests/fixtures/handwritten_questions.jsonl"
+    rows = [json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines() if line]
+    test = load_faq_paraphrases("test")
+    sets = {
+        "generated test paraphrases": (test["text"].tolist(), test["faq_id"].astype(str).tolist()),
+        "hand-written questions": ([r["text"] for r in rows], [r["faq_id"] for r in rows]),
+    }
+    table = []
+    for name, (texts, gold) in sets.items():
+        hits = index.search(texts, k=3)
+        decision = rule.decide(np.array([[h[0].score, h[1].score] for h in hits]))
+        scope = np.array([g is not None for g in gold])
+        top1 = np.array([h[0].id == g for h, g in zip(hits, gold, strict=True)])
+        top3 = np.array([any(x.id == g for x in h) for h, g in zip(hits, gold, strict=True)])
+        handoff = decision == "handoff"
+        table.append(
+            {
+                "questions": name,
+                "in scope": int(scope.sum()),
+                "out of scope": int((~scope).sum()),
+                "top-1": round(float(top1[scope].mean()), 3),
+                "top-3": round(float(top3[scope].mean()), 3),
+                "in scope handed off": round(float(handoff[scope].mean()), 3),
+                "out of scope handed off": (
+                    round(float(handoff[~scope].mean()), 3) if (~scope).any() else float("nan")
+                ),
+            }
+        )
+    return pd.DataFrame(table).to_markdown(index=False)
+
+
 def bandit_table(horizon: int = 100_000, runs: int = 50, batch: int = 200) -> str:
     """The two scenarios of notebook 09: the campaign whose best copy wins most clearly, and
     the one with the closest contest (campaigns with three or more variants)."""
@@ -124,6 +171,8 @@ def main() -> None:
 
     coursekit.setup(seed=0)
     print(retrieval_table())
+    print()
+    print(handwritten_table())
     print()
     print(bandit_table())
 
