@@ -34,16 +34,17 @@ def artifact_path(name: str, version: str = "1") -> Path:
     return cache_dir() / f"{name}-v{version}"
 
 
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def _manifest(folder: Path) -> dict[str, dict[str, int | str]]:
     """Size and SHA-256 of every file under ``folder`` (the completion marker excluded)."""
     files = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != _DONE):
-        with path.open("rb") as fh:
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        files[path.relative_to(folder).as_posix()] = {
-            "bytes": path.stat().st_size,
-            "sha256": digest,
-        }
+        rel = path.relative_to(folder).as_posix()
+        files[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
     return files
 
 
@@ -68,9 +69,8 @@ def damage(name: str, version: str = "1") -> str | None:
         size = path.stat().st_size
         if size != want["bytes"]:
             return f"{rel} has {size:,} bytes, {want['bytes']:,} expected"
-        with path.open("rb") as fh:
-            if hashlib.file_digest(fh, "sha256").hexdigest() != want["sha256"]:
-                return f"{rel} does not match its recorded SHA-256"
+        if _sha256(path) != want["sha256"]:
+            return f"{rel} does not match its recorded SHA-256"
     return None
 
 
