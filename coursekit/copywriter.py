@@ -1,18 +1,25 @@
 """The shop's copywriter: a small GPT that writes product copy from attributes, and its grounding checks.
 
-**Prompt format.** Attributes are serialised in a fixed order between two special
-tokens, and the copy follows::
+**Prompt format.** The voice and the attributes are serialised in a fixed order between
+two special tokens, and the copy follows::
 
-    <|attrs|>category: shoes | brand: Trailfox | colour: red | price: $59.99<|copy|>Trailfox …<|endoftext|>
+    <|attrs|>voice: warm | category: shoes | brand: Trailfox | price: $59.99<|copy|>Meet …<|endoftext|>
 
 The model is a GPT-2-architecture network (``GPT2LMHeadModel``) trained *from
-scratch* on the training products' attribute → copy pairs, with the loss on the
-copy tokens only (the attributes are given, not predicted). 336 products are too few
-for a small model to learn to *copy* the prompt's facts rather than memorise copy, so
-it also trains on synthetic products from the shop's own generator
-(:func:`synthetic_products`; never one named like a held-out product). It reuses the
-shop's byte-level BPE (:func:`coursekit.tokenization.load_shop_bpe`) plus the two
-special tokens, and trains deterministically in about two minutes on a laptop CPU.
+scratch* on the training products' attribute → copy pairs (the shop's copy templates of
+:mod:`coursekit.product_copy`, three voices, attributes randomly left out), with the
+loss on the copy tokens only (the attributes are given, not predicted).
+
+**Slots.** A small model trained on 336 products learns their brands, names and prices:
+given a product it has never seen, it writes the ones it knows. So by default
+(``TrainConfig.delexicalise``) it never sees a value: the prompt lists slot tokens
+(``brand: <brand> | price: <price>``), the model writes ``"… for <price>."``, and
+:func:`coursekit.product_copy.fill_slots` puts the values back after decoding; a value
+cannot be misspelt or replaced by a catalogue habit. ``delexicalise=False`` trains the
+same model on the words themselves, the comparison notebook 07 measures.
+
+It reuses the shop's byte-level BPE (:func:`coursekit.tokenization.load_shop_bpe`) plus
+the special tokens, and trains deterministically in under a minute on a laptop CPU.
 :func:`load_copywriter` builds it once into the artifact cache (safetensors) and
 loads it from there afterwards. ``train_copywriter(base_model="gpt2")`` fine-tunes
 the real GPT-2 instead when online (never the default).
@@ -36,12 +43,15 @@ import hashlib
 import json
 import math
 import os
+import random
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from coursekit import product_copy
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -50,10 +60,21 @@ if TYPE_CHECKING:  # pragma: no cover
 ATTRS_TOKEN = "<|attrs|>"
 COPY_TOKEN = "<|copy|>"
 #: the recipe of :func:`load_copywriter`'s cached model; bump it when training changes
-RECIPE = "2"
-#: attribute names in the order the prompt lists them (others follow, sorted): the order in
-#: which the shop's descriptions mention them, so copying walks through the prompt forwards
-ATTRIBUTE_ORDER = ("category", "brand", "name", "material", "colour", "size", "features", "price")
+RECIPE = "4"
+#: attribute names in the order the prompt lists them (others follow, sorted): roughly the
+#: order in which the copy mentions them; the category last, next to the copy, whose tone
+#: it sets
+ATTRIBUTE_ORDER = (
+    "voice",
+    "brand",
+    "name",
+    "material",
+    "colour",
+    "size",
+    "features",
+    "price",
+    "category",
+)
 #: attribute kinds whose catalogue values count as hallucinated when the product lacks them
 HALLUCINATION_KINDS = ("brand", "colour", "material", "size", "features")
 
@@ -88,7 +109,7 @@ BANNED_CLAIMS: tuple[tuple[str, str], ...] = (
 def format_value(name: str, value: Any) -> str:
     """One attribute value as prompt text: prices as ``$59.99``, lists joined by commas."""
     if name == "price" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"${float(value):.2f}"
+        return product_copy.format_price(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -117,26 +138,95 @@ def serialise_attributes(attributes: Mapping[str, Any]) -> str:
     return " | ".join(parts)
 
 
-def format_prompt(attributes: Mapping[str, Any]) -> str:
-    """The text the model continues: ``<|attrs|>…<|copy|>``."""
+def format_prompt(attributes: Mapping[str, Any], voice: str | None = None) -> str:
+    """The text the model continues: ``<|attrs|>voice: … | …<|copy|>``."""
+    if voice is not None:
+        attributes = {**attributes, "voice": voice}
     return f"{ATTRS_TOKEN}{serialise_attributes(attributes)}{COPY_TOKEN}"
 
 
-def copy_text(product: Any) -> str:
-    """The copy a product is trained on: its description paragraph.
-
-    (Title and bullets repeat the same facts; leaving them out halves the training
-    sequence, so the model gets twice the steps in the same minute.)
-    """
+def _attributes_of(product: Any) -> dict[str, Any]:
     if isinstance(product, Mapping):
-        return str(product["paragraph"]).strip()
-    return str(product.paragraph).strip()
+        return dict(product.get("attributes", product))
+    return dict(product.attributes)
 
 
-def examples_from_products(products: pd.DataFrame) -> list[tuple[str, str]]:
-    """``(prompt, copy)`` pairs, one per product, in ``product_id`` order."""
-    rows = products.sort_values("product_id")
-    return [(format_prompt(r.attributes), copy_text(r)) for r in rows.itertuples(index=False)]
+def copy_text(product: Any, voice: str = "warm", seed: int = 0) -> str:
+    """The shop's copy for a product (a row, or its attributes) in one voice.
+
+    Written by :func:`coursekit.product_copy.write_copy`; ``seed`` picks the phrasing.
+    """
+    attributes = _attributes_of(product)
+    slot_text = product_copy.write_copy(attributes, voice, random.Random(seed))
+    return product_copy.fill_slots(slot_text, product_copy.delexicalise(attributes).values)
+
+
+def example_pair(
+    attributes: Mapping[str, Any], voice: str, rng: random.Random, delexicalise: bool
+) -> tuple[str, str]:
+    """One ``(prompt, copy)`` training pair: in slots or in words."""
+    slots = product_copy.delexicalise(attributes)
+    slot_text = product_copy.write_copy(attributes, voice, rng)
+    if delexicalise:
+        return format_prompt(slots.attributes, voice), slot_text
+    return format_prompt(attributes, voice), product_copy.fill_slots(slot_text, slots.values)
+
+
+#: attributes :func:`training_examples` may leave out, so the model learns to do without
+OPTIONAL_ATTRIBUTES = ("brand", "name", "material", "colour", "size", "price")
+
+
+def training_examples(
+    products: pd.DataFrame,
+    variants: int = 2,
+    drop: float = 0.15,
+    delexicalise: bool = True,
+    seed: int = 0,
+) -> list[tuple[str, str]]:
+    """``(prompt, copy)`` pairs: every product in every voice, ``variants`` times each.
+
+    In each variant every optional attribute is left out with probability ``drop``, and a
+    feature list may be cut short (never below one) or lengthened with other features of
+    the category (up to :data:`coursekit.product_copy.MAX_FEATURES`), so the model meets
+    products without a colour, a price or a brand, and longer lists than the catalogue's;
+    the copy mentions exactly what the variant has.
+    """
+    rng = random.Random(seed)
+    rows = list(products.sort_values("product_id").itertuples(index=False))
+    pool: dict[str, list[str]] = {}  # every feature of each category, for longer lists
+    for r in rows:
+        for f in r.attributes.get("features") or []:
+            pool.setdefault(r.attributes.get("category", ""), []).append(f)
+    pairs = []
+    for r in rows:
+        for voice in product_copy.VOICES:
+            for _ in range(variants):
+                attrs = dict(r.attributes)
+                for key in OPTIONAL_ATTRIBUTES:
+                    if key in attrs and rng.random() < drop:
+                        del attrs[key]
+                feats = list(attrs.get("features") or [])
+                if len(feats) > 1 and rng.random() < drop:
+                    feats = rng.sample(feats, rng.randint(1, len(feats) - 1))
+                elif feats and rng.random() < drop:  # up to MAX_FEATURES, from the category
+                    others = sorted(set(pool.get(attrs.get("category", ""), [])) - set(feats))
+                    room = product_copy.MAX_FEATURES - len(feats)
+                    feats += rng.sample(others, min(len(others), rng.randint(1, 2), room))
+                if feats:
+                    attrs["features"] = feats
+                pairs.append(example_pair(attrs, voice, rng, delexicalise))
+    return pairs
+
+
+def examples_from_products(
+    products: pd.DataFrame, delexicalise: bool = False, voice: str = "warm"
+) -> list[tuple[str, str]]:
+    """``(prompt, copy)`` pairs, one per product in ``product_id`` order (for evaluation)."""
+    rows = products.sort_values("product_id").itertuples(index=False)
+    return [
+        example_pair(r.attributes, voice, random.Random(i), delexicalise)
+        for i, r in enumerate(rows)
+    ]
 
 
 # --------------------------------------------------------------------------- grounding
@@ -317,16 +407,30 @@ class Grounding:
     hallucinated: list[tuple[str, str]]
     banned: list[str]
     price_ok: bool
+    #: features the text names more than once (a stuck decoder, not a fact error)
+    repeated: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
-        """``coverage − 0.5·hallucinations − 1·banned claims − 1·(wrong price)``; higher is better."""
+        """``coverage − 0.5·hallucinations − 1·banned − 1·(wrong price) − 0.25·repeats``.
+
+        Higher is better. Slots the text could not fill (a delexicalised model wrote
+        ``<colour>`` for a product without one) count as hallucinations.
+        """
         return (
             self.coverage
             - 0.5 * len(self.hallucinated)
             - 1.0 * len(self.banned)
             - (0.0 if self.price_ok else 1.0)
+            - 0.25 * len(self.repeated)
         )
+
+
+def repeated_features(text: str, attributes: Mapping[str, Any]) -> list[str]:
+    """The given features that ``text`` mentions more than once."""
+    norm = _norm(text)
+    features = _values("features", attributes.get("features"))
+    return [f for f in features if len(_value_pattern(f).findall(norm)) > 1]
 
 
 def grounding(
@@ -334,12 +438,14 @@ def grounding(
 ) -> Grounding:
     """All grounding measures of ``text`` against ``attributes`` (see :class:`Grounding`)."""
     price = attributes.get("price")
+    unfilled = [("slot", t) for t in product_copy.unfilled_slots(text)]
     return Grounding(
         coverage=attribute_coverage(text, attributes),
         missing=missing_attributes(text, attributes),
-        hallucinated=hallucinated_attributes(text, attributes, lexicon),
+        hallucinated=hallucinated_attributes(text, attributes, lexicon) + unfilled,
         banned=banned_claims(text),
         price_ok=price_consistent(text, None if price is None else float(price)),
+        repeated=repeated_features(text, attributes),
     )
 
 
@@ -353,7 +459,7 @@ def _check_text(text: object) -> None:
 
 @dataclass
 class TrainConfig:
-    """Size of the copywriter and how it is trained (the defaults fit ~2 CPU minutes)."""
+    """Size of the copywriter and how it is trained (the defaults fit ~1 CPU minute)."""
 
     n_embd: int = 128
     n_layer: int = 4
@@ -361,15 +467,21 @@ class TrainConfig:
     n_positions: int = 512
     dropout: float = 0.0
     max_length: int = 192
-    batch_size: int = 8
-    epochs: int = 5
+    batch_size: int = 16
+    epochs: int = 3
     lr: float = 3e-3
     warmup: float = 0.05
     weight_decay: float = 0.01
     seed: int = 0
     threads: int = 2
+    #: the model reads and writes slot tokens instead of values (see the module docstring)
+    delexicalise: bool = True
+    #: training copies per product and voice, each with other attributes left out
+    variants: int = 2
+    #: the chance that :func:`training_examples` leaves out each optional attribute
+    drop: float = 0.15
     #: synthetic catalogues added to the training products (:func:`synthetic_products`)
-    extra_catalogues: int = 3
+    extra_catalogues: int = 0
 
 
 @dataclass
@@ -382,11 +494,32 @@ class Copywriter:
     lexicon: dict[str, list[str]]
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def delexicalised(self) -> bool:
+        """Whether the model writes slot tokens (filled with the values after decoding)."""
+        return bool(self.meta.get("config", {}).get("delexicalise", False))
+
+    def prompt(self, attributes: Mapping[str, Any], voice: str = "warm") -> str:
+        """The prompt this model continues for ``attributes``: in slots or in words."""
+        attributes = self.check_attributes(attributes)
+        if self.delexicalised:
+            attributes = product_copy.delexicalise(attributes).attributes
+        return format_prompt(attributes, voice)
+
+    def decode(self, ids: Any, attributes: Mapping[str, Any]) -> str:
+        """Generated token ids → text, up to the first end-of-text, slots filled."""
+        import torch
+
+        raw = self._decode(torch.as_tensor(ids))
+        if not self.delexicalised:
+            return raw
+        return product_copy.fill_slots(raw, product_copy.delexicalise(attributes).values)
+
     def check_attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
         """Validate user attributes: a non-empty dict of known names; returns the non-empty ones."""
         if not isinstance(attributes, Mapping):
             raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
-        unknown = [k for k in attributes if k not in self.attribute_names]
+        unknown = [k for k in attributes if k not in self.attribute_names or k == "voice"]
         if unknown:
             raise ValueError(
                 f"unknown attribute name(s): {', '.join(map(str, unknown))}; "
@@ -408,6 +541,7 @@ class Copywriter:
         max_new_tokens: int = 120,
         rerank: bool = True,
         ground: bool = False,
+        voice: str = "warm",
         **overrides: Any,
     ) -> list[Candidate]:
         """Write ``n`` candidates for ``attributes``, best first when ``rerank``.
@@ -415,25 +549,37 @@ class Copywriter:
         ``strategy`` is a key of :data:`STRATEGIES`; ``overrides`` change its settings
         (e.g. ``temperature=1.2``). Sampling uses its own RNG seeded with ``seed``,
         so the same call gives the same text and leaves the global RNG alone.
-        ``ground=True`` forbids the catalogue values the product lacks while decoding
-        (:func:`grounded_bad_words`).
+        ``voice`` is one of :data:`coursekit.product_copy.VOICES`. ``ground=True``
+        forbids, while decoding, what the product lacks: the catalogue values it does not
+        have (:func:`grounded_bad_words`) and, for a delexicalised model, the slots it has
+        no value for.
         """
         import torch
 
         attributes = self.check_attributes(attributes)
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}; choose from: {', '.join(STRATEGIES)}")
+        if voice not in product_copy.VOICES:
+            raise ValueError(
+                f"unknown voice {voice!r}; choose from: {', '.join(product_copy.VOICES)}"
+            )
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
         settings = {**STRATEGIES[strategy], **overrides}
+        slots = product_copy.delexicalise(attributes) if self.delexicalised else None
         if ground:
-            settings["bad_words_ids"] = grounded_bad_words(self.tokenizer, attributes, self.lexicon)
+            bad = grounded_bad_words(self.tokenizer, attributes, self.lexicon)
+            if slots is not None:
+                absent = [t for t in product_copy.SLOT_TOKENS if t not in slots.values]
+                bad += [[self.tokenizer.convert_tokens_to_ids(t)] for t in absent]
+            settings["bad_words_ids"] = bad
         if not settings.get("do_sample") and n > settings.get("num_beams", 1):
             raise ValueError(
                 f"strategy {strategy!r} gives at most {settings.get('num_beams', 1)} different "
                 "text(s); use n=1, or a sampling strategy (top_p, top_k, temperature) for more"
             )
-        enc = self.tokenizer(format_prompt(attributes), return_tensors="pt")
+        prompt = format_prompt(attributes if slots is None else slots.attributes, voice)
+        enc = self.tokenizer(prompt, return_tensors="pt")
         prompt_len = enc["input_ids"].shape[1]
         room = self.model.config.n_positions - prompt_len
         if room < 1:
@@ -449,25 +595,45 @@ class Copywriter:
                 eos_token_id=self.tokenizer.eos_token_id,
                 **settings,
             )
-        new = out[:, prompt_len:]
         logprobs = _mean_logprobs(self.model, out, prompt_len, self.tokenizer.eos_token_id)
-        texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
-        cands = [
-            Candidate(
-                text=t.strip(),
-                logprob=lp,
-                grounding=grounding(t, attributes, self.lexicon),
-                rank_before=i,
+        known = set(self.meta.get("sentence_shapes", []))
+        values = (slots or product_copy.delexicalise(attributes)).values
+        cands = []
+        for i, (row, lp) in enumerate(zip(out[:, prompt_len:], logprobs, strict=True)):
+            raw = self._decode(row)
+            text = raw if slots is None else product_copy.fill_slots(raw, values)
+            shapes = product_copy.sentence_shapes(product_copy.to_slots(raw, values))
+            cands.append(
+                Candidate(
+                    text=text,
+                    logprob=lp,
+                    grounding=grounding(text, attributes, self.lexicon),
+                    rank_before=i,
+                    slot_text=raw if slots is not None else None,
+                    odd_sentences=sum(s not in known for s in shapes) if known else 0,
+                )
             )
-            for i, (t, lp) in enumerate(zip(texts, logprobs, strict=True))
-        ]
         return rerank_candidates(cands) if rerank else cands
 
+    def _decode(self, ids: torch.Tensor) -> str:
+        """The generated tokens up to the first end-of-text, slot tokens kept as text."""
+        ids = ids.tolist()
+        eos = self.tokenizer.eos_token_id
+        ids = ids[: ids.index(eos)] if eos in ids else ids
+        text = self.tokenizer.decode(ids, skip_special_tokens=False)
+        text = text.replace(ATTRS_TOKEN, "").replace(COPY_TOKEN, "")
+        return product_copy.space_slots(text).strip()
+
     def perplexity(self, products: pd.DataFrame, batch_size: int = 32) -> float:
-        """Perplexity of the copy tokens of ``products`` (exp of the mean cross-entropy)."""
+        """Perplexity of the copy tokens of ``products`` (exp of the mean cross-entropy).
+
+        Measured on the model's own representation (slot text for a delexicalised model),
+        so it compares checkpoints of one kind, not a slot model with a word model.
+        """
         import torch
 
-        batches = _batches(self.tokenizer, examples_from_products(products), 10_000)
+        pairs = examples_from_products(products, delexicalise=self.delexicalised)
+        batches = _batches(self.tokenizer, pairs, 10_000)
         total, count = 0.0, 0
         self.model.eval()
         with torch.no_grad():
@@ -497,11 +663,17 @@ class Candidate:
     logprob: float
     grounding: Grounding
     rank_before: int = 0
+    #: what a delexicalised model wrote, before its slots were filled
+    slot_text: str | None = None
+    #: sentences whose shape (values as slots) the training copy never has: glued or cut
+    #: templates such as "Choose it in <colour> and is made of <material>."
+    odd_sentences: int = 0
 
     @property
     def score(self) -> float:
-        """Reranking score: grounding first, the mean token log-probability breaks ties."""
-        return self.grounding.score + 0.01 * self.logprob
+        """Reranking score: grounding first, then ``0.05`` per odd sentence; the mean token
+        log-probability breaks the remaining ties."""
+        return self.grounding.score - 0.05 * self.odd_sentences + 0.01 * self.logprob
 
     def as_row(self) -> dict[str, Any]:
         """A flat dict for a DataFrame row."""
@@ -513,6 +685,8 @@ class Candidate:
             "missing": len(g.missing),
             "hallucinated": len(g.hallucinated),
             "banned": len(g.banned),
+            "repeated": len(g.repeated),
+            "odd sentences": self.odd_sentences,
             "price_ok": g.price_ok,
             "logprob": round(self.logprob, 4),
         }
@@ -565,8 +739,14 @@ def _pad(rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
 
 
 def add_prompt_tokens(tokenizer: Any) -> Any:
-    """Add ``<|attrs|>`` and ``<|copy|>`` as special tokens (and a pad token if missing)."""
-    tokenizer.add_special_tokens({"additional_special_tokens": [ATTRS_TOKEN, COPY_TOKEN]})
+    """Add ``<|attrs|>``, ``<|copy|>`` and the slot tokens as special tokens (and a pad token)."""
+    from tokenizers import AddedToken
+
+    # a slot token swallows the space before it: "for <price>" is two tokens, not three
+    slots = [
+        AddedToken(t, lstrip=True, special=True, normalized=False) for t in product_copy.SLOT_TOKENS
+    ]
+    tokenizer.add_special_tokens({"additional_special_tokens": [ATTRS_TOKEN, COPY_TOKEN, *slots]})
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -678,7 +858,10 @@ def train_copywriter(
     started = time.perf_counter()
     try:
         model, tokenizer = _model_and_tokenizer(base_model, config)
-        batches = _batches(tokenizer, examples_from_products(train), config.max_length)
+        pairs = training_examples(
+            train, config.variants, config.drop, config.delexicalise, seed=config.seed
+        )
+        batches = _batches(tokenizer, pairs, config.max_length)
         losses = _train_loop(model, batches, config)
     finally:
         torch.set_num_threads(previous_threads)
@@ -694,10 +877,20 @@ def train_copywriter(
             "base_model": base_model,
             "config": asdict(config),
             "n_train": len(train),
+            "n_examples": len(batches["input_ids"]),
             "n_shop_products": n_shop,
             "n_params": sum(p.numel() for p in model.parameters()),
             "train_seconds": round(time.perf_counter() - started, 1),
             "losses": losses,
+            "sentence_shapes": sorted(
+                {
+                    shape
+                    for _, copy in training_examples(
+                        train, config.variants, config.drop, True, seed=config.seed
+                    )
+                    for shape in product_copy.sentence_shapes(copy)
+                }
+            ),
         },
     )
     if out_dir is not None:
@@ -762,6 +955,70 @@ def _train_loop(model: Any, batches: dict, config: TrainConfig) -> list[float]:
     return losses
 
 
+# --------------------------------------------------------------------------- scoring
+
+
+@functools.lru_cache(maxsize=1)
+def shop_copy_style() -> tuple[frozenset[str], frozenset[str]]:
+    """The sentence shapes and the words of the shop's training copy (for fluency checks).
+
+    Shapes (:func:`coursekit.product_copy.sentence_shapes`) of the slot copy of every
+    training product in every voice, and the words of the same copy written out.
+    """
+    from coursekit import data
+
+    products = data.load_products()
+    train = products[products["split"] == "train"]
+    slots = training_examples(train, variants=4, drop=0.25, delexicalise=True, seed=1)
+    words = training_examples(train, variants=1, drop=0.0, delexicalise=False, seed=1)
+    shapes = {shape for _, copy in slots for shape in product_copy.sentence_shapes(copy)}
+    return frozenset(shapes), frozenset(product_copy.words_of(c for _, c in words))
+
+
+def score_copy(
+    writer: Copywriter,
+    attributes: Sequence[Mapping[str, Any]],
+    n: int = 3,
+    strategy: str = "top_p",
+    ground: bool = True,
+    seed: int = 0,
+    max_new_tokens: int = 100,
+) -> pd.DataFrame:
+    """One row per product: the best of ``n`` candidates (``coursekit copy``'s defaults), graded.
+
+    Columns: ``text``; the plain fact check (:func:`coursekit.product_copy.fact_check`):
+    ``coverage``, ``hallucinated``, ``price exact``; the course's grounding checker beside
+    it: ``checker coverage``, ``checker hallucinated``; and fluency: ``well formed`` (share
+    of sentences shaped like the shop's copy), ``repeated word``, ``unknown word``.
+    """
+    import pandas as pd
+
+    shapes, vocabulary = shop_copy_style()
+    rows = []
+    for attrs in attributes:
+        attrs = {k: v for k, v in attrs.items() if product_copy._present(v)}
+        best = writer.generate(
+            attrs, n=n, strategy=strategy, seed=seed, ground=ground, max_new_tokens=max_new_tokens
+        )[0]
+        check = product_copy.fact_check(best.text, attrs)
+        values = product_copy.delexicalise(attrs).values
+        slot_text = best.slot_text or product_copy.to_slots(best.text, values)
+        rows.append(
+            {
+                "text": best.text,
+                "coverage": check.coverage,
+                "hallucinated": check.hallucinated,
+                "price exact": check.price_exact,
+                "checker coverage": best.grounding.coverage,
+                "checker hallucinated": bool(best.grounding.hallucinated),
+                "well formed": product_copy.well_formed(slot_text, set(shapes)),
+                "repeated word": bool(product_copy.repeated_words(best.text)),
+                "unknown word": bool(product_copy.unknown_words(best.text, set(vocabulary), attrs)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- saving and loading
 
 _META = "copywriter.json"
@@ -786,7 +1043,7 @@ def read_copywriter(folder: str | os.PathLike) -> Copywriter:
     if not (folder / _META).exists() or not (folder / "model.safetensors").exists():
         raise FileNotFoundError(
             f"no trained copywriter in {folder}; train one with `coursekit copy --train` "
-            "or `coursekit.copywriter.load_copywriter()` (about two minutes on a CPU)"
+            "or `coursekit.copywriter.load_copywriter()` (about a minute on a CPU)"
         )
     meta = json.loads((folder / _META).read_text())
     model = GPT2LMHeadModel.from_pretrained(str(folder)).eval()
@@ -805,30 +1062,36 @@ def _fingerprint(products: pd.DataFrame) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
-def _cache_version(products: pd.DataFrame) -> str:
+def _cache_version(products: pd.DataFrame, config: TrainConfig | None = None) -> str:
+    """The cache key: recipe, training data, every training setting and the tokenizer."""
     from coursekit.tokenization import shop_bpe_version
 
-    recipe = json.dumps(asdict(TrainConfig()), sort_keys=True) + shop_bpe_version()
+    recipe = json.dumps(asdict(config or TrainConfig()), sort_keys=True) + shop_bpe_version()
     digest = hashlib.sha1(recipe.encode()).hexdigest()[:6]
     return f"{RECIPE}-{_fingerprint(products[products['split'] == 'train'])}-{digest}"
 
 
-def is_cached() -> bool:
+def is_cached(config: TrainConfig | None = None) -> bool:
     """Whether the course copywriter for the current corpus is already in the cache."""
     from coursekit import data
     from coursekit.cache import is_built
 
-    return is_built("copywriter", _cache_version(data.load_products()))
+    return is_built("copywriter", _cache_version(data.load_products(), config))
 
 
 def load_copywriter(
-    path: str | os.PathLike | None = None, build: bool = True, rebuild: bool = False
+    path: str | os.PathLike | None = None,
+    build: bool = True,
+    rebuild: bool = False,
+    config: TrainConfig | None = None,
 ) -> Copywriter:
     """The course's copywriter: from ``path``, or from the cache (trained there if missing).
 
-    The cache version includes a fingerprint of the training data, so a regenerated
-    corpus gets a freshly trained model. With ``build=False`` a missing model is a
-    ``FileNotFoundError`` that says how to train it, instead of a minute of training.
+    ``config`` picks another recipe (e.g. ``TrainConfig(delexicalise=False)``, the model
+    that writes words), cached under its own key. The cache version includes a
+    fingerprint of the training data and every setting, so a regenerated corpus or a
+    changed default gets a freshly trained model. With ``build=False`` a missing model
+    is a ``FileNotFoundError`` that says how to train it, instead of a minute of training.
     """
     if path is not None:
         return read_copywriter(path)
@@ -836,17 +1099,26 @@ def load_copywriter(
     from coursekit.cache import get_or_build, is_built
 
     products = data.load_products()
-    version = _cache_version(products)
+    version = _cache_version(products, config)
     if not build and not is_built("copywriter", version):
         raise FileNotFoundError(
             "the copywriter is not trained yet; train it once with `coursekit copy --train` "
-            "or `coursekit.copywriter.load_copywriter()` (about two minutes on a CPU)"
+            "or `coursekit.copywriter.load_copywriter()` (about a minute on a CPU)"
         )
 
     def build_into(folder: Path) -> None:
-        train_copywriter(products, out_dir=folder)
+        train_copywriter(products, config=config, out_dir=folder)
 
     return read_copywriter(get_or_build("copywriter", build_into, version, rebuild=rebuild))
+
+
+def load_words_copywriter(build: bool = True, rebuild: bool = False) -> Copywriter:
+    """The comparison model of notebook 07: the default recipe, reading and writing words.
+
+    ``load_copywriter(config=TrainConfig(delexicalise=False))``, cached under its own key.
+    """
+    config = TrainConfig(delexicalise=False)
+    return load_copywriter(build=build, rebuild=rebuild, config=config)
 
 
 _DEFAULT: dict[str, Copywriter] = {}
@@ -885,20 +1157,27 @@ __all__ = [
     "attribute_lexicon",
     "banned_claims",
     "copy_text",
+    "example_pair",
+    "examples_from_products",
     "format_prompt",
     "generate",
     "grounded_bad_words",
     "grounding",
     "hallucinated_attributes",
     "load_copywriter",
+    "load_words_copywriter",
     "mentions",
     "missing_attributes",
     "price_consistent",
     "prices_in",
     "read_copywriter",
+    "repeated_features",
+    "score_copy",
+    "shop_copy_style",
     "rerank_candidates",
     "save_copywriter",
     "serialise_attributes",
     "synthetic_products",
     "train_copywriter",
+    "training_examples",
 ]

@@ -75,7 +75,14 @@ ARTIFACTS: tuple[Artifact, ...] = (
         "copywriter",
         "coursekit.copywriter",
         "load_copywriter",
-        "small GPT trained to write product copy from attributes",
+        "small GPT that writes product copy from attributes, in slots",
+        ("07",),
+    ),
+    Artifact(
+        "copywriter-words",
+        "coursekit.copywriter",
+        "load_words_copywriter",
+        "the same copywriter reading and writing words (notebook 07's comparison)",
         ("07",),
     ),
     Artifact(

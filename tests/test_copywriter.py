@@ -32,17 +32,38 @@ def test_prompt_format_orders_attributes_and_drops_empty_values():
         "zzz": "last",
     }
     assert C.serialise_attributes(attrs) == (
-        "category: apparel | colour: red | features: waterproof, packable | price: $59.90 | zzz: last"
+        "colour: red | features: waterproof, packable | price: $59.90 | category: apparel | zzz: last"
     )
     assert C.format_prompt({"colour": "red"}) == "<|attrs|>colour: red<|copy|>"
+    assert C.format_prompt({"colour": "red"}, "concise") == (
+        "<|attrs|>voice: concise | colour: red<|copy|>"
+    )
     with pytest.raises(TypeError, match="dict"):
         C.serialise_attributes("colour=red")
 
 
-def test_copy_text_is_the_paragraph():
-    row = {"title": "T", "bullets": ["a", "b"], "paragraph": " P. "}
-    assert C.copy_text(row) == "P."
-    assert C.copy_text(pd.DataFrame([row]).iloc[0]) == "P."
+def test_copy_text_is_the_shop_copy_of_the_attributes():
+    attrs = {"category": "apparel", "brand": "Kestrel", "colour": "red", "price": 30.5}
+    row = {"product_id": "p1", "attributes": attrs, "paragraph": "old copy"}
+    text = C.copy_text(row)
+    assert text == C.copy_text(pd.DataFrame([row]).iloc[0]) == C.copy_text(attrs)
+    assert "Kestrel" in text and "red" in text and "$30.50" in text and "<" not in text
+    assert C.copy_text(attrs, voice="technical") != text
+
+
+def test_training_examples_in_slots_and_in_words():
+    products = fake_products(6)
+    slots = C.training_examples(products, variants=2, drop=0.0, delexicalise=True)
+    words = C.training_examples(products, variants=2, drop=0.0, delexicalise=False)
+    assert len(slots) == len(words) == 6 * 3 * 2
+    for (sp, sc), (wp, wc), row in zip(slots[::6], words[::6], products.itertuples(), strict=True):
+        assert "<price>" in sp and "<price>" in sc and "$" not in sc  # no value in slot text
+        assert f"${row.attributes['price']:.2f}" in wp and f"${row.attributes['price']:.2f}" in wc
+    # leaving attributes out: the copy never names one the prompt lacks
+    dropped = C.training_examples(products, variants=4, drop=0.5, delexicalise=True)
+    for prompt, copy in dropped:
+        for slot in ("<colour>", "<material>", "<size>", "<price>"):
+            assert (slot in copy) == (slot in prompt), (prompt, copy)
 
 
 def test_copy_loss_equals_the_model_loss():
@@ -254,14 +275,16 @@ def test_training_saves_safetensors_and_is_deterministic(writer_dir, small_bpe, 
         assert torch.equal(a, b), name
     assert again.meta["losses"] == saved.meta["losses"]
     assert saved.meta["n_train"] == 32
+    assert saved.meta["n_examples"] == 32 * 3 * TINY.variants  # every voice, `variants` times
+    assert saved.delexicalised
     assert saved.attribute_names == [
-        "category",
         "brand",
         "material",
         "colour",
         "size",
         "features",
         "price",
+        "category",
     ]
     assert saved.lexicon["colour"] == COLOURS
 
@@ -270,6 +293,18 @@ def test_prompt_tokens_are_single_special_tokens(writer):
     ids = writer.tokenizer(C.format_prompt({"colour": "red"}))["input_ids"]
     toks = writer.tokenizer.convert_ids_to_tokens(ids)
     assert toks[0] == C.ATTRS_TOKEN and toks[-1] == C.COPY_TOKEN
+    # a slot is one token, and it takes the space before it
+    toks = writer.tokenizer.convert_ids_to_tokens(writer.tokenizer("for <price>.")["input_ids"])
+    assert toks[-2:] == ["<price>", "."] and "Ġ" not in toks
+
+
+def test_slot_model_writes_the_given_values_and_never_an_absent_slot(writer):
+    attrs = {"category": "apparel", "brand": "Zyxwv", "colour": "ultraviolet", "price": 12.34}
+    cands = writer.generate(attrs, n=6, seed=0, max_new_tokens=60, ground=True, rerank=False)
+    for c in cands:
+        assert c.slot_text is not None and "<" not in c.text, c.text  # every slot filled
+        assert all(abs(p - 12.34) < 0.005 for p in C.prices_in(c.text)), c.text
+        assert not any(tok in c.slot_text for tok in ("<material>", "<size>", "<feature_1>"))
 
 
 def test_generate_returns_reranked_seeded_candidates(writer):
@@ -288,6 +323,19 @@ def test_generate_returns_reranked_seeded_candidates(writer):
     assert all(0.0 <= x.grounding.coverage <= 1.0 and x.logprob < 0 for x in a)
     raw = writer.generate(attrs, n=4, seed=1, max_new_tokens=30, rerank=False)
     assert [x.rank_before for x in raw] == [0, 1, 2, 3]
+
+
+def test_odd_sentences_cost_score_and_the_model_knows_its_shapes(writer):
+    g = C.grounding("Red, $30.99.", {"colour": "red", "price": 30.99}, {})
+    plain = C.Candidate(text="a", logprob=-0.5, grounding=g)
+    odd = C.Candidate(text="b", logprob=-0.1, grounding=g, odd_sentences=1, rank_before=1)
+    assert odd.score < plain.score  # an odd sentence outweighs a better log-probability
+    assert C.rerank_candidates([odd, plain])[0] is plain
+    shapes = set(writer.meta["sentence_shapes"])
+    assert "Yours for <price>." in shapes or "Just <price>." in shapes
+    assert not any("$" in s for s in shapes)  # shapes are slot text
+    cands = writer.generate({"colour": "red", "price": 30.99}, n=3, seed=0, max_new_tokens=40)
+    assert all(c.odd_sentences >= 0 for c in cands)
 
 
 def test_grounded_bad_words(small_bpe):
@@ -329,7 +377,7 @@ def test_generate_greedy_and_beam(writer):
 
 
 def test_generate_bad_inputs(writer):
-    with pytest.raises(ValueError, match="unknown attribute name.*colur.*knows: category"):
+    with pytest.raises(ValueError, match="unknown attribute name.*colur.*knows: brand"):
         writer.generate({"colur": "red"})
     with pytest.raises(ValueError, match="empty"):
         writer.generate({})
@@ -378,7 +426,10 @@ def test_base_model_option_fine_tunes_a_local_model(tmp_path, small_bpe, monkeyp
         fake_products(16), TINY, base_model=str(base), out_dir=tmp_path / "o"
     )
     assert tuned.meta["base_model"] == str(base)
-    assert tuned.model.get_input_embeddings().weight.shape[0] == len(tok) + 2
+    from coursekit.product_copy import SLOT_TOKENS
+
+    special = 2 + len(SLOT_TOKENS)  # <|attrs|>, <|copy|> and the slots
+    assert tuned.model.get_input_embeddings().weight.shape[0] == len(tok) + special
     back = C.read_copywriter(tmp_path / "o")
     assert back.generate({"colour": "red"}, n=2, max_new_tokens=10)
 
@@ -402,6 +453,9 @@ def test_cli_parse_attributes():
         "colour": "red",
         "price": 1299.5,
         "features": ["a", "b"],
+    }
+    assert parse_attributes(["features=3,000 mm rating, two doors"]) == {
+        "features": ["3,000 mm rating", "two doors"]  # a comma between digits stays
     }
     for bad, msg in [
         (["colour"], "NAME=VALUE"),
@@ -488,4 +542,5 @@ def test_training_adds_synthetic_catalogues_but_no_held_out_name(monkeypatch, sm
     writer = C.train_copywriter(shop, replace(TINY, extra_catalogues=1))
     n_extra = len(C.synthetic_products(1, exclude_names=held))
     assert writer.meta["n_shop_products"] == int((shop["split"] == "train").sum())
-    assert writer.meta["n_train"] == seen["n"] == writer.meta["n_shop_products"] + n_extra
+    assert writer.meta["n_train"] == writer.meta["n_shop_products"] + n_extra
+    assert seen["n"] == writer.meta["n_examples"] == writer.meta["n_train"] * 3 * TINY.variants

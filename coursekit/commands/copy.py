@@ -1,7 +1,8 @@
 """``coursekit copy``: write product copy from attributes with the course's copywriter.
 
-    coursekit copy --train                                  # once, about two minutes on a CPU
-    coursekit copy --attr category=sports --attr colour=red --attr "features=waterproof, easy setup"
+    coursekit copy --train                                  # once, about a minute on a CPU
+    coursekit copy --attr category=sports --attr "name=Peakline Trail Tent" --attr price=189.5 \
+        --attr "features=waterproof, sets up in 5 minutes" --voice concise
     coursekit copy --attr category=pets --n 5 --strategy top_k --json
 
 Prints the candidates best first, each with its grounding: attribute coverage,
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +46,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     p.add_argument(
+        "--voice",
+        default="warm",
+        choices=("warm", "concise", "technical"),
+        help="the copy's voice (default warm)",
+    )
+    p.add_argument(
         "--no-ground",
         action="store_true",
-        help="allow catalogue values the product lacks while decoding (default: forbidden)",
+        help="allow what the product lacks while decoding (default: forbidden)",
     )
     p.add_argument("--model", type=Path, help="copywriter folder (default: the cached one)")
     p.add_argument("--json", action="store_true", help="print one JSON object per candidate")
     p.add_argument(
         "--train",
         action="store_true",
-        help="train the copywriter into the cache (about two minutes), then exit unless --attr is given",
+        help="train the copywriter into the cache (about a minute), then exit unless --attr is given",
     )
     p.set_defaults(func=_copy)
 
@@ -77,8 +85,8 @@ def parse_attributes(items: list[str]) -> dict[str, Any]:
                 raise UserError(
                     f"price must be a number, e.g. --attr price=59.99; got {value!r}"
                 ) from None
-        elif name == "features":
-            attrs[name] = [f.strip() for f in value.split(",") if f.strip()]
+        elif name == "features":  # a comma list; a comma between digits (3,000) stays
+            attrs[name] = [f.strip() for f in re.split(r"(?<!\d),|,(?!\d)", value) if f.strip()]
         else:
             attrs[name] = value
     return attrs
@@ -114,7 +122,12 @@ def _copy(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as err:
         raise UserError(str(err)) from None
     cands = writer.generate(
-        attrs, n=args.n, strategy=args.strategy, seed=args.seed, ground=not args.no_ground
+        attrs,
+        n=args.n,
+        strategy=args.strategy,
+        seed=args.seed,
+        ground=not args.no_ground,
+        voice=args.voice,
     )
     for rank, cand in enumerate(cands, start=1):
         row = cand.as_row()
