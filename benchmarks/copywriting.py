@@ -45,14 +45,15 @@ def handwritten_products() -> list[dict]:
 
 
 def interval(values: pd.Series) -> str:
-    """``mean ± half-width`` of a 95 % normal interval (Wilson-like for shares near 0 or 1)."""
+    """The mean with its 95 % interval: Wilson's for a share, mean ± 1.96·s/√n otherwise."""
     x = values.dropna().astype(float)
-    n = len(x)
-    mean = float(x.mean())
-    half = 1.96 * math.sqrt(max(mean * (1 - mean), 1 / n) / n) if set(x) <= {0.0, 1.0} else (
-        1.96 * float(x.std(ddof=1)) / math.sqrt(n)
-    )  # fmt: skip
-    return f"{mean:.3f} ± {half:.3f}"
+    n, mean = len(x), float(x.mean())
+    if set(x) <= {0.0, 1.0}:  # a share: Wilson, which stays inside [0, 1] even at 0 or 1
+        z = 1.96
+        centre = (mean + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(mean * (1 - mean) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return f"{mean:.3f} [{centre - half:.3f}, {centre + half:.3f}]"
+    return f"{mean:.3f} ± {1.96 * float(x.std(ddof=1)) / math.sqrt(n):.3f}"
 
 
 def grounding_table(

@@ -975,6 +975,30 @@ def shop_copy_style() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(shapes), frozenset(product_copy.words_of(c for _, c in words))
 
 
+def grade_copy(
+    candidate: Candidate, attributes: Mapping[str, Any], lexicon: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    """One written text, graded: a row of :func:`score_copy` (see there for the columns)."""
+    shapes, vocabulary = shop_copy_style()
+    attrs = {k: v for k, v in attributes.items() if product_copy._present(v)}
+    text = candidate.text
+    check = product_copy.fact_check(text, attrs)
+    values = product_copy.delexicalise(attrs).values
+    slot_text = candidate.slot_text or product_copy.to_slots(text, values)
+    checker = grounding(text, attrs, lexicon)
+    return {
+        "text": text,
+        "coverage": check.coverage,
+        "hallucinated": check.hallucinated,
+        "price exact": check.price_exact,
+        "checker coverage": checker.coverage,
+        "checker hallucinated": bool(checker.hallucinated),
+        "well formed": product_copy.well_formed(slot_text, set(shapes)),
+        "repeated word": bool(product_copy.repeated_words(text)),
+        "unknown word": bool(product_copy.unknown_words(text, set(vocabulary), attrs)),
+    }
+
+
 def score_copy(
     writer: Copywriter,
     attributes: Sequence[Mapping[str, Any]],
@@ -982,7 +1006,6 @@ def score_copy(
     strategy: str = "top_p",
     ground: bool = True,
     seed: int = 0,
-    max_new_tokens: int = 100,
 ) -> pd.DataFrame:
     """One row per product: the best of ``n`` candidates (``coursekit copy``'s defaults), graded.
 
@@ -993,29 +1016,10 @@ def score_copy(
     """
     import pandas as pd
 
-    shapes, vocabulary = shop_copy_style()
     rows = []
     for attrs in attributes:
-        attrs = {k: v for k, v in attrs.items() if product_copy._present(v)}
-        best = writer.generate(
-            attrs, n=n, strategy=strategy, seed=seed, ground=ground, max_new_tokens=max_new_tokens
-        )[0]
-        check = product_copy.fact_check(best.text, attrs)
-        values = product_copy.delexicalise(attrs).values
-        slot_text = best.slot_text or product_copy.to_slots(best.text, values)
-        rows.append(
-            {
-                "text": best.text,
-                "coverage": check.coverage,
-                "hallucinated": check.hallucinated,
-                "price exact": check.price_exact,
-                "checker coverage": best.grounding.coverage,
-                "checker hallucinated": bool(best.grounding.hallucinated),
-                "well formed": product_copy.well_formed(slot_text, set(shapes)),
-                "repeated word": bool(product_copy.repeated_words(best.text)),
-                "unknown word": bool(product_copy.unknown_words(best.text, set(vocabulary), attrs)),
-            }
-        )
+        best = writer.generate(attrs, n=n, strategy=strategy, seed=seed, ground=ground)[0]
+        rows.append(grade_copy(best, attrs, writer.lexicon))
     return pd.DataFrame(rows)
 
 
@@ -1161,6 +1165,7 @@ __all__ = [
     "examples_from_products",
     "format_prompt",
     "generate",
+    "grade_copy",
     "grounded_bad_words",
     "grounding",
     "hallucinated_attributes",

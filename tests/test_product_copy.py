@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
-from coursekit import data
+from coursekit import data, paths
 from coursekit import product_copy as P
 
-SKILLET = {
-    "category": "home & kitchen",
-    "brand": "Copperleaf",
-    "name": "Copperleaf Cast Iron Skillet",
-    "material": "cast iron",
-    "size": "26 cm",
-    "features": ["pre-seasoned", "oven safe"],
-    "price": 34.99,
-}
+#: the skillet of the hand-written products (cast iron, 26 cm, pre-seasoned, oven safe, $34.99)
+SKILLET = next(
+    row["attributes"]
+    for line in (paths.repo_root() / "tests/fixtures/handwritten_products.jsonl").open()
+    if (row := json.loads(line))["attributes"]["name"] == "Copperleaf Cast Iron Skillet"
+)
 
 
 def test_delexicalise_takes_every_value_out():
