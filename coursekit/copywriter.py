@@ -865,6 +865,12 @@ def train_copywriter(
         losses = _train_loop(model, batches, config)
     finally:
         torch.set_num_threads(previous_threads)
+    # the same copies in slots (one rng, so the same phrasing): the shapes reranking knows
+    slot_pairs = (
+        pairs
+        if config.delexicalise
+        else training_examples(train, config.variants, config.drop, True, seed=config.seed)
+    )
     model.eval()
     names = sorted({k for attrs in train["attributes"] for k in attrs})
     writer = Copywriter(
@@ -883,13 +889,7 @@ def train_copywriter(
             "train_seconds": round(time.perf_counter() - started, 1),
             "losses": losses,
             "sentence_shapes": sorted(
-                {
-                    shape
-                    for _, copy in training_examples(
-                        train, config.variants, config.drop, True, seed=config.seed
-                    )
-                    for shape in product_copy.sentence_shapes(copy)
-                }
+                {shape for _, copy in slot_pairs for shape in product_copy.sentence_shapes(copy)}
             ),
         },
     )
