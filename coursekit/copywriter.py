@@ -156,9 +156,7 @@ def copy_text(product: Any, voice: str = "warm", seed: int = 0) -> str:
 
     Written by :func:`coursekit.product_copy.write_copy`; ``seed`` picks the phrasing.
     """
-    attributes = _attributes_of(product)
-    slot_text = product_copy.write_copy(attributes, voice, random.Random(seed))
-    return product_copy.fill_slots(slot_text, product_copy.delexicalise(attributes).values)
+    return example_pair(_attributes_of(product), voice, random.Random(seed), False)[1]
 
 
 def example_pair(
