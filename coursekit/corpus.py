@@ -33,6 +33,7 @@ from typing import Any
 from coursekit import corpus_faq as F
 from coursekit import corpus_products as P
 from coursekit import corpus_reviews as R
+from coursekit import product_copy as PC
 
 LABELS = ("negative", "neutral", "positive")
 CATEGORIES = P.CATEGORIES
@@ -163,8 +164,11 @@ def generate_products(
         p["popularity"] = round(math.exp(rng.gauss(0.0, 0.8)), 4)
         p["quality"] = round(rng.gauss(_CATEGORY_QUALITY[p["category"]], 0.55), 4)
         p["attributes"] = attributes_of(p)
-        p.update(write_copy(p, rng))
     _assign_product_splits(products, rng)
+    # the copy has a random stream of its own, so rewording it changes nothing else
+    copy_rng = _rng(seed, "product copy")
+    for p in products:
+        p.update(write_copy(p, copy_rng))
     return products
 
 
@@ -214,84 +218,17 @@ def _assign_product_splits(products: list[dict], rng: random.Random) -> None:
 
 # ---- marketing copy ---------------------------------------------------------
 
-_BENEFITS = {
-    "apparel": [
-        "Made for everyday wear, from the commute to the weekend.",
-        "A wardrobe staple you will reach for again and again.",
-        "Easy to style, easy to care for.",
-        "Cut to move with you all day.",
-        "Dress it up or down.",
-    ],
-    "electronics": [
-        "Built for life on the move.",
-        "Set it up in minutes and forget about it.",
-        "Everyday tech that simply works.",
-        "Designed for long days at the desk and on the road.",
-        "Smart engineering in a simple package.",
-    ],
-    "home & kitchen": [
-        "Makes everyday cooking and living a little easier.",
-        "Designed to earn its place in your home.",
-        "Practical, good-looking and made to be used daily.",
-        "A reliable helper for busy households.",
-        "Thoughtful design for the heart of the home.",
-    ],
-    "beauty": [
-        "A simple step in your daily routine.",
-        "Gentle enough for every day.",
-        "Treat yourself to a little self-care.",
-        "Created for a routine that feels good.",
-        "Beauty without the fuss.",
-    ],
-    "sports": [
-        "Ready for training days and rest days alike.",
-        "Built to keep up with your workouts.",
-        "Gear that lets you focus on the next session.",
-        "Made for people who like to keep moving.",
-        "From first run to personal best.",
-    ],
-    "toys": [
-        "Hours of play for curious minds.",
-        "Fun for the whole family.",
-        "Sparks imagination on rainy afternoons.",
-        "A gift that gets played with, not forgotten.",
-        "Playtime, made better.",
-    ],
-    "grocery": [
-        "A pantry favourite for everyday meals.",
-        "Good food starts with good ingredients.",
-        "Stock up and enjoy it all week.",
-        "A small everyday pleasure.",
-        "Simple ingredients, carefully sourced.",
-    ],
-    "pets": [
-        "Because your pet deserves the best.",
-        "Happy pets, happy homes.",
-        "Made with pets and their people in mind.",
-        "Everyday comfort for your four-legged friend.",
-        "Tested by wagging tails.",
-    ],
-}
-
-
-def _join_list(items: Sequence[str]) -> str:
-    items = list(items)
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
 
 def write_copy(product: dict, rng: random.Random) -> dict[str, Any]:
     """Title, 3-5 bullets and a paragraph that mention every attribute and nothing else.
 
-    Several styles per piece, chosen at random, so a small model learns the format and
-    not one sentence. Nothing in the copy names a colour, material, size or feature the
-    product does not have.
+    The paragraph is :func:`coursekit.product_copy.write_copy` in one of its prose voices
+    (warm or concise, chosen at random), so the catalogue reads like the copy the copywriter
+    of notebook 07 learns to write; titles have several styles too. Nothing in the
+    copy names a colour, material, size or feature the product does not have.
     """
-    brand, name, size, colour, material = (
-        product[k] for k in ("brand", "name", "size", "colour", "material")
-    )
-    noun, features, price = product["noun"], product["features"], _money(product["price"])
+    attributes = product["attributes"]
+    name, size, colour, material = (product[k] for k in ("name", "size", "colour", "material"))
     # title
     title_styles = [f"{name} – {size}", f"{name} ({size})", f"{name}, {size}"]
     if colour:
@@ -301,90 +238,16 @@ def write_copy(product: dict, rng: random.Random) -> dict[str, Any]:
             f"{name} | {_cap(colour)} | {size}",
         ]
     title = rng.choice(title_styles)
-    # bullets: one per feature, plus one spec bullet
-    feature_styles = [
-        "{F}",
-        "{F} for everyday convenience",
-        "Features {f}",
-        "{F}, as standard",
-        "Includes {f}",
-        "{F}: one less thing to worry about",
-        "Designed with {f}",
-    ]
-    bullets = [rng.choice(feature_styles).format(F=_cap(f), f=f) for f in features]
-    spec = []
-    if material:
-        spec.append(
-            rng.choice(
-                [f"Made of {material}", f"{_cap(material)} construction", f"Material: {material}"]
-            )
-        )
-    if colour:
-        spec.append(rng.choice([f"colour: {colour}", f"in {colour}", f"finished in {colour}"]))
-    spec.append(rng.choice([f"size: {size}", f"{size}", f"available here in {size}"]))
-    spec_text = "; ".join(spec)
-    bullets.append(_cap(spec_text))
+    # bullets: one per feature, then one spec line, sometimes the price
+    bullets = [_cap(f) for f in product["features"]]
+    spec = [("Material", material), ("Colour", colour), ("Size", size.removeprefix("size "))]
+    bullets.append(" · ".join(f"{k}: {v}" for k, v in spec if v))
     if rng.random() < 0.5 and len(bullets) < 5:
-        bullets.append(
-            rng.choice(
-                [
-                    f"Great value at {price}",
-                    f"Just {price}",
-                    f"Price: {price}",
-                    f"{price}, shipped fast",
-                ]
-            )
-        )
-    rng.shuffle(bullets)
-    # paragraph: intro, spec, features, benefit, price, in one of several orders
-    intro = rng.choice(
-        [
-            f"Meet the {name}.",
-            f"Introducing the {name} from {brand}.",
-            f"Looking for a new {noun}? Try the {name}.",
-            f"{brand} presents the {name}.",
-            f"The {name} is here.",
-            f"Upgrade your {noun} with the {name}.",
-        ]
-    )
-    mat = f"made of {material}" if material else ""
-    col = f"in {colour}" if colour else ""
-    spec_bits = [b for b in (mat, col, f"in {size}" if not col else f"and {size}") if b]
-    spec_sentence = rng.choice(
-        [
-            "It comes " + " ".join(spec_bits) + ".",
-            f"This {noun} arrives " + " ".join(spec_bits) + ".",
-            f"Choose it {' '.join(spec_bits)}.",
-        ]
-    )
-    feat = _join_list(features)
-    feat_sentence = rng.choice(
-        [
-            f"Highlights include {feat}.",
-            f"You get {feat}.",
-            f"{brand} packed in {feat}.",
-            f"It offers {feat}.",
-            f"Key features: {feat}.",
-        ]
-    )
-    benefit = rng.choice(_BENEFITS[product["category"]])
-    price_sentence = rng.choice(
-        [f"All for {price}.", f"Yours for {price}.", f"Price: {price}.", f"Only {price}."]
-    )
-    body = [spec_sentence, feat_sentence, benefit]
-    if rng.random() < 0.5:
-        body = [feat_sentence, spec_sentence, benefit]
-    range_sentence = rng.choice(
-        [
-            f"Part of our {product['category']} range.",
-            f"From the {product['category']} collection.",
-            f"Find more in {product['category']}.",
-            f"One of our best-loved {product['category']} picks.",
-        ]
-    )
-    paragraph = " ".join([intro, *body, price_sentence, range_sentence])
-    if brand not in paragraph and brand not in name:
-        paragraph = f"{brand}: {paragraph}"
+        bullets.append(f"Price: {_money(product['price'])}")
+    # paragraph: the shop's copy in one of its prose voices (the bullets are the spec list)
+    voice = rng.choice(("warm", "concise"))
+    slots = PC.delexicalise(attributes)
+    paragraph = PC.fill_slots(PC.write_copy(attributes, voice, rng), slots.values)
     return {"title": title, "bullets": bullets, "paragraph": paragraph}
 
 

@@ -641,7 +641,7 @@ SHOP_GPT_SETTINGS: dict[str, Any] = {
     "eval_every": 50,
 }
 #: greedy samples are recorded for these prompts at every evaluation
-SHOP_GPT_PROMPTS = ("Stridewell", "Looking for a")
+SHOP_GPT_PROMPTS = ("Stridewell", "Meet the")
 
 
 def load_shop_gpt(rebuild: bool = False) -> GPT2LMHeadModel:

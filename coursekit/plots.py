@@ -9,6 +9,8 @@ Every figure in the course has a title, labelled axes and a one-line takeaway:
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +51,8 @@ def show_texts(
     processor samples other words: as a figure it is shown without being a stored text
     output that must match on every machine. Each text is wrapped at ``width`` characters
     and cut to ``lines`` lines; the figure's size depends only on how many texts there are.
+    A character the font cannot draw (most emoji) is written as its name, ``[thumbs down
+    sign]``, instead of an empty box and a warning.
     """
     import textwrap
 
@@ -63,7 +67,7 @@ def show_texts(
     ax.axis("off")
     ax.set_title(title, loc="left")
     for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
-        wrapped = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+        wrapped = textwrap.wrap(" ".join(drawable(str(text)).split()), width) or [""]
         if len(wrapped) > lines:
             wrapped = wrapped[: lines - 1] + [wrapped[lines - 1][: width - 2] + " …"]
         y = 1 - i / max(1, len(texts))
@@ -78,3 +82,30 @@ def show_texts(
             transform=ax.transAxes,
         )
     return fig
+
+
+@functools.lru_cache(maxsize=1)
+def _monospace_charmap() -> frozenset[int]:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    path = font_manager.findfont(font_manager.FontProperties(family="monospace"))
+    return frozenset(FT2Font(path).get_charmap())
+
+
+def drawable(text: str) -> str:
+    """``text`` with each character the figures' monospace font lacks replaced by its name.
+
+    ``"love it 😍"`` → ``"love it [smiling face with heart-shaped eyes]"``; joiners and
+    variation selectors, which only shape the emoji around them, are dropped.
+    """
+    known = _monospace_charmap()
+    out = []
+    for ch in text:
+        if ord(ch) in known or ch in "\n\t":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Mn", "Cf") or 0xFE00 <= ord(ch) <= 0xFE0F:
+            continue
+        else:
+            out.append(f"[{unicodedata.name(ch, 'unknown character').lower()}]")
+    return "".join(out)

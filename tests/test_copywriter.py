@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -287,6 +288,24 @@ def test_training_saves_safetensors_and_is_deterministic(writer_dir, small_bpe, 
         "category",
     ]
     assert saved.lexicon["colour"] == COLOURS
+
+
+def test_training_decays_matrices_only_and_leaves_the_model_on_the_cpu(small_bpe, monkeypatch):
+    """The copywriter trains through train.fit: AdamW decays matrices, not biases or norms."""
+    import copy
+
+    monkeypatch.setattr("coursekit.tokenization.load_shop_bpe", lambda: copy.deepcopy(small_bpe))
+    # lr 0 leaves only decoupled weight decay (p <- p - lr * wd * p): nothing would move at all
+    # if it were applied nowhere; tiny lr and huge decay make decay dominate the update
+    config = replace(TINY, lr=1e-4, weight_decay=2000.0, epochs=1, warmup=0.0)
+    writer = C.train_copywriter(fake_products(40), config)
+    state = writer.model.state_dict()
+    ln = state["transformer.h.0.ln_1.weight"]
+    assert torch.allclose(ln, torch.ones_like(ln), atol=0.05)  # Adam's steps only: ~lr each
+    fresh = C._model_and_tokenizer(None, config)[0].state_dict()
+    w = state["transformer.h.0.attn.c_attn.weight"]
+    assert w.norm() < 0.5 * fresh["transformer.h.0.attn.c_attn.weight"].norm()  # decayed
+    assert all(t.device.type == "cpu" for t in state.values())
 
 
 def test_prompt_tokens_are_single_special_tokens(writer):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit import corpus, data, paths
+from coursekit import copywriter, corpus, data, paths, product_copy
 from coursekit import corpus_products as P
 from coursekit import corpus_reviews as R
 from coursekit.cli import main as cli
@@ -278,6 +278,18 @@ def test_copy_never_mentions_another_colour_or_material(products):
         rest = _pattern(own).sub(" # ", _copy(row))
         found = anything.search(rest)
         assert found is None, (row.product_id, found and found.group(0))
+
+
+def test_paragraphs_read_like_the_copywriters_training_copy(products):
+    """The catalogue's paragraphs are the shop's voices (notebook 07), sentence for sentence."""
+    shapes, _ = copywriter.shop_copy_style()
+    for row in products.itertuples():
+        slot_text = product_copy.to_slots(
+            row.paragraph, product_copy.delexicalise(row.attributes).values
+        )
+        odd = [s for s in product_copy.sentence_shapes(slot_text) if s not in shapes]
+        assert not odd, (row.product_id, odd)
+        assert not product_copy.unfilled_slots(row.paragraph), row.product_id
 
 
 def test_copy_styles_vary(products):

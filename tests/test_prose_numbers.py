@@ -47,6 +47,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 # notebook prefix -> {number as written (separators removed): reason it is not a measurement}
 ALLOWED: dict[str, dict[str, str]] = {
+    "01": {
+        "5": 'the example of a real abbreviation in a sentence ("approx. 5 cm"), not a measurement',
+    },
     "02": {
         "80": "illustration of attention's n² cost: 80 tokens instead of 40 costs four times",
         "40": "illustration of attention's n² cost: 80 tokens instead of 40 costs four times",
@@ -61,6 +64,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "97.5": "the 97.5 % quantile bounds a 95 % bootstrap interval, a constant of the method",
     },
     "08": {
+        "6": "all-MiniLM-L6-v2 has 6 layers, a fact about the model (its name says so)",
         "99": "the design choice for the threshold: below 99 % of validation questions' scores",
     },
 }

@@ -101,6 +101,8 @@ def _sanitize(text: str) -> str:
         report.at_most(0.031, 0.05),
         report.within(1234, 1000, 1500, fmt=",d"),
         report.at_least(0.916, 0.9, fmt=".1%"),
+        report.within(0.012, -0.15, 0.03, fmt="+.3f"),
+        report.within(-0.012, -0.15, 0.03, fmt="+.3f"),
     ],
     ids=str,
 )
@@ -115,6 +117,12 @@ def test_two_machines_with_different_values_agree_after_sanitizing():
     here = f"F1 {report.within(0.9163, 0.89, 0.94)}, n {report.within(1234, 1000, 1500, fmt=',d')}"
     there = f"F1 {report.within(0.9021, 0.89, 0.94)}, n {report.within(1302, 1000, 1500, fmt=',d')}"
     assert here != there and _sanitize(here) == _sanitize(there)
+
+
+def test_a_signed_value_masks_alike_on_either_side_of_zero():
+    plus = f"lead {report.within(0.012, -0.15, 0.03, fmt='+.3f')}"
+    minus = f"lead {report.within(-0.012, -0.15, 0.03, fmt='+.3f')}"
+    assert plus != minus and _sanitize(plus) == _sanitize(minus)
 
 
 def test_sanitizer_leaves_a_failing_claim_unmasked():
