@@ -630,29 +630,11 @@ class Copywriter:
         Measured on the model's own representation (slot text for a delexicalised model),
         so it compares checkpoints of one kind, not a slot model with a word model.
         """
-        import torch
+        from coursekit import lm
 
         pairs = examples_from_products(products, delexicalise=self.delexicalised)
         batches = _batches(self.tokenizer, pairs, 10_000)
-        total, count = 0.0, 0
-        self.model.eval()
-        with torch.no_grad():
-            for start in range(0, len(batches["input_ids"]), batch_size):
-                sl = slice(start, start + batch_size)
-                ids, mask, labels = (
-                    _pad(batches[k][sl], v)
-                    for k, v in (("input_ids", 0), ("attention_mask", 0), ("labels", -100))
-                )
-                logits = self.model(input_ids=ids, attention_mask=mask).logits
-                loss = torch.nn.functional.cross_entropy(
-                    logits[:, :-1].reshape(-1, logits.shape[-1]),
-                    labels[:, 1:].reshape(-1),
-                    ignore_index=-100,
-                    reduction="sum",
-                )
-                total += float(loss)
-                count += int((labels[:, 1:] != -100).sum())
-        return math.exp(total / count)
+        return math.exp(lm.mean_nll(self.model, _loader(batches, batch_size, shuffle=False)))
 
 
 @dataclass
@@ -731,11 +713,21 @@ def _batches(tokenizer: Any, examples: Sequence[tuple[str, str]], max_length: in
     return {"input_ids": ids, "attention_mask": masks, "labels": labels}
 
 
-def _pad(rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
-    import torch
+def _loader(batches: dict, batch_size: int, shuffle: bool, seed: int = 0) -> Any:
+    """A ``DataLoader`` over :func:`_batches`' rows, padded per batch (labels with -100)."""
+    from coursekit import train_utils
 
-    width = max(len(r) for r in rows)
-    return torch.tensor([list(r) + [value] * (width - len(r)) for r in rows], dtype=torch.long)
+    rows = [
+        dict(zip(batches, values, strict=True)) for values in zip(*batches.values(), strict=True)
+    ]
+    return train_utils.make_loader(
+        rows,
+        batch_size=batch_size,
+        max_length=None,
+        shuffle=shuffle,
+        group_by_length=False,
+        seed=seed,
+    )
 
 
 def add_prompt_tokens(tokenizer: Any) -> Any:
@@ -928,7 +920,7 @@ def _train_loop(model: Any, batches: dict, config: TrainConfig) -> list[float]:
 
     import torch
 
-    from coursekit import train, train_utils
+    from coursekit import train
 
     class Objective(torch.nn.Module):
         """``objective(**batch).loss`` for ``fit``; keeps every training step's loss."""
@@ -944,12 +936,7 @@ def _train_loop(model: Any, batches: dict, config: TrainConfig) -> list[float]:
                 self.step_losses.append(float(loss.detach()))
             return types.SimpleNamespace(loss=loss)
 
-    rows = [
-        dict(zip(batches, values, strict=True)) for values in zip(*batches.values(), strict=True)
-    ]
-    loader = train_utils.make_loader(
-        rows, batch_size=config.batch_size, max_length=None, group_by_length=False, seed=config.seed
-    )
+    loader = _loader(batches, config.batch_size, shuffle=True, seed=config.seed)
     objective = Objective(model)
     train.fit(
         objective,
