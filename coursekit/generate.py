@@ -148,6 +148,61 @@ def no_repeat_ngram_filter(logits: torch.Tensor, input_ids: torch.Tensor, n: int
     return out
 
 
+class BannedSequences:
+    """Forbid token sequences, a list of its own for every prompt of a batch.
+
+    ``transformers``' ``bad_words_ids`` holds one list for the whole batch; grounded copy
+    needs one per product (each product lacks other values). ``banned[b]`` lists the token
+    sequences prompt ``b`` must never complete: a sequence is banned by setting its last
+    token to ``-inf`` whenever the text so far ends with the rest of it. ``generate``
+    repeats each prompt for its samples or beams, so row ``r`` of a call belongs to prompt
+    ``r // (rows // len(banned))``. Use it as a ``transformers`` logits processor
+    (``logits_processor=LogitsProcessorList([BannedSequences(banned)])``); with one prompt
+    it bans exactly what ``bad_words_ids=banned[0]`` bans (tested).
+    """
+
+    def __init__(self, banned: Sequence[Sequence[Sequence[int]]]):
+        import torch
+
+        if not banned:
+            raise ValueError("banned needs one list of sequences per prompt, got none")
+        self.n_prompts = len(banned)
+        per_prompt = [{tuple(int(t) for t in seq) for seq in rows if len(seq)} for rows in banned]
+        unique = sorted(set().union(*per_prompt))
+        #: per sequence length: (sequences ``(S, L)``, which prompt bans which ``(prompts, S)``)
+        self.tables: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        column: dict[tuple[int, ...], int] = {}
+        chosen: dict[int, list[tuple[int, ...]]] = {}
+        for seq in unique:
+            column[seq] = len(chosen.setdefault(len(seq), []))
+            chosen[len(seq)].append(seq)
+        for length, seqs in chosen.items():
+            pairs = [(b, column[seq]) for b, rows in enumerate(per_prompt) for seq in rows
+                     if len(seq) == length]  # fmt: skip
+            mask = torch.zeros(self.n_prompts, len(seqs), dtype=torch.bool)
+            if pairs:
+                mask[torch.tensor(pairs).T.unbind()] = True
+            self.tables[length] = (torch.tensor(seqs, dtype=torch.long), mask)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        rows = input_ids.shape[0]
+        if rows % self.n_prompts:
+            raise ValueError(f"{rows} rows cannot belong to {self.n_prompts} prompts")
+        scores = scores.clone()
+        for length, (seqs, mask) in self.tables.items():
+            hits = mask.repeat_interleave(rows // self.n_prompts, dim=0)
+            if length > 1:
+                if input_ids.shape[1] < length - 1:
+                    continue
+                tail = input_ids[:, -(length - 1) :]
+                hits = hits & (tail[:, None, :] == seqs[None, :, :-1]).all(-1)
+            row, seq = hits.nonzero(as_tuple=True)
+            last = seqs[seq, -1]
+            keep = last < scores.shape[-1]
+            scores[row[keep], last[keep]] = -math.inf
+        return scores
+
+
 def process_logits(
     logits: torch.Tensor,
     input_ids: torch.Tensor,
@@ -386,6 +441,7 @@ def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
 
 __all__ = [
     "apply_temperature",
+    "BannedSequences",
     "banned_ngram_tokens",
     "cached_attention",
     "distinct_n",

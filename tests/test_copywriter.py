@@ -384,6 +384,41 @@ def test_grounded_generation_never_writes_a_banned_value(writer):
             assert value not in " " + c.text, (value, c.text)
 
 
+def test_generate_many_batches_products_with_their_own_bans(writer):
+    products = [
+        {"category": "apparel", "colour": "red", "material": "wool", "price": 30.99},
+        {"brand": "Zyxwv", "colour": "ultraviolet", "price": 12.34},  # a shorter prompt
+        {"category": "apparel", "colour": "red", "material": "wool", "price": 30.99},
+    ]
+    # greedy: the same text as one product alone, left padding and all
+    greedy = writer.generate_many(products, n=1, strategy="greedy", max_new_tokens=30)
+    for attrs, (cand,) in zip(products, greedy, strict=True):
+        alone = writer.generate(attrs, n=1, strategy="greedy", max_new_tokens=30)[0]
+        assert cand.text == alone.text
+        assert cand.logprob == pytest.approx(alone.logprob, abs=1e-4)
+    # sampled, grounded: each product gets n candidates, seeded, with no banned value
+    state = torch.random.get_rng_state()
+    runs = [
+        writer.generate_many(products, n=3, seed=4, ground=True, max_new_tokens=40)
+        for _ in range(2)
+    ]
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert [[c.text for c in cs] for cs in runs[0]] == [[c.text for c in cs] for cs in runs[1]]
+    assert [len(cs) for cs in runs[0]] == [3, 3, 3]
+    for attrs, cands in zip(products, runs[0], strict=True):
+        banned = [writer.tokenizer.decode(ids)
+                  for ids in C.grounded_bad_words(writer.tokenizer, attrs, writer.lexicon)]  # fmt: skip
+        for c in cands:
+            assert c.grounding is not None and "<" not in c.text
+            assert not [v for v in banned if v.startswith(" ") and v in " " + c.text], c.text
+        assert [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
+    assert "<material>" not in " ".join(c.slot_text for c in runs[0][1])  # no material given
+    with pytest.raises(TypeError, match="list of attribute dicts"):
+        writer.generate_many({"colour": "red"})
+    with pytest.raises(ValueError, match="unknown attribute name"):
+        writer.generate_many([{"colour": "red"}, {"colur": "red"}])
+
+
 def test_generate_greedy_and_beam(writer):
     attrs = {"colour": "navy"}
     greedy = writer.generate(attrs, n=1, strategy="greedy", max_new_tokens=20)
@@ -415,6 +450,8 @@ def test_generate_bad_inputs(writer):
 def test_perplexity_is_finite(writer):
     ppl = writer.perplexity(fake_products(40).head(6))
     assert 1.0 < ppl < 400
+    with pytest.raises(ValueError, match="no products to measure"):
+        writer.perplexity(fake_products(40).head(0))
 
 
 def test_missing_model_says_how_to_train(tmp_path):

@@ -9,6 +9,7 @@ import torch
 from transformers import (
     GPT2Config,
     GPT2LMHeadModel,
+    NoBadWordsLogitsProcessor,
     NoRepeatNGramLogitsProcessor,
     RepetitionPenaltyLogitsProcessor,
     TemperatureLogitsWarper,
@@ -106,6 +107,34 @@ def test_banned_ngram_tokens_small_example() -> None:
     assert G.banned_ngram_tokens([5, 7, 9, 5, 7], 3) == [9]
     assert G.banned_ngram_tokens([1, 2], 3) == []
     assert G.banned_ngram_tokens([1, 2, 1], 1) == [1, 2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_banned_sequences_equal_hf_bad_words_for_one_prompt(seed: int) -> None:
+    ids = _ids(seed, vocab=6)  # small vocabulary: the prefixes of banned sequences occur
+    gen = torch.Generator().manual_seed(seed)
+    bad = [torch.randint(0, 6, (int(n),), generator=gen).tolist() for n in [1, 2, 2, 3, 3, 4]]
+    bad = [seq for seq in bad if seq != [0]]  # HF refuses to ban the eos token alone
+    logits = _logits(seed)
+    want = NoBadWordsLogitsProcessor(bad, eos_token_id=0)(ids, logits.clone())
+    got = G.BannedSequences([bad])(ids, logits)
+    assert torch.equal(torch.isinf(got), torch.isinf(want))
+    assert torch.equal(got[~torch.isinf(got)], logits[~torch.isinf(got)])  # the rest untouched
+
+
+def test_banned_sequences_belong_to_their_own_prompt() -> None:
+    # rows 0-1 are prompt 0's two samples, rows 2-3 prompt 1's: each bans only its own list
+    ids = torch.tensor([[3, 4], [3, 5], [3, 4], [3, 5]])
+    banned = G.BannedSequences([[[7], [4, 9]], [[8]]])
+    out = banned(ids, torch.zeros(4, 12))
+    hit = {(int(r), int(t)) for r, t in torch.isinf(out).nonzero()}
+    assert hit == {(0, 7), (0, 9), (1, 7), (2, 8), (3, 8)}  # [4, 9] only after a 4
+    empty = G.BannedSequences([[], []])(ids, torch.zeros(4, 12))
+    assert not torch.isinf(empty).any()
+    with pytest.raises(ValueError, match="3 rows cannot belong to 2 prompts"):
+        banned(ids[:3], torch.zeros(3, 12))
+    with pytest.raises(ValueError, match="one list of sequences per prompt"):
+        G.BannedSequences([])
 
 
 def test_filters_reject_bad_input() -> None:

@@ -1,6 +1,6 @@
 """``coursekit copy``: write product copy from attributes with the course's copywriter.
 
-    coursekit copy --train                                  # once, about a minute on a CPU
+    coursekit copy --train                                  # once, about half a minute on a CPU
     coursekit copy --attr category=sports --attr "name=Peakline Trail Tent" --attr price=189.5 \
         --attr "features=waterproof, sets up in 5 minutes" --voice concise
     coursekit copy --attr category=pets --n 5 --strategy top_k --json
@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--train",
         action="store_true",
-        help="train the copywriter into the cache (about a minute), then exit unless --attr is given",
+        help="train the copywriter into the cache (about half a minute), then exit unless --attr is given",
     )
     p.set_defaults(func=_copy)
 
