@@ -40,26 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def reviews(n_train: int, n_val: int, max_length: int, seed: int = 0) -> tuple[Any, list, list]:
-    """MiniLM tokenizer and tokenised train / validation rows (same sample as `coursekit train`)."""
-    from transformers import AutoTokenizer
+    """MiniLM tokenizer and tokenised train / validation rows (the sample `coursekit train` uses)."""
+    from coursekit.commands.train import review_rows
 
-    from coursekit import data, env
-
-    tok = AutoTokenizer.from_pretrained(env.minilm_path())
-    out = []
-    for split, n in (("train", n_train), ("validation", n_val)):
-        df = data.load_reviews(split)
-        df = df.sample(n=min(n, len(df)), random_state=seed)
-        enc = tok(df["text"].tolist(), truncation=True, max_length=max_length)
-        out.append(
-            [
-                {"input_ids": i, "attention_mask": m, "labels": data.LABELS.index(y)}
-                for i, m, y in zip(
-                    enc["input_ids"], enc["attention_mask"], df["label"], strict=True
-                )
-            ]
-        )
-    return tok, out[0], out[1]
+    return review_rows(n_train, n_val, max_length, seed)
 
 
 def minilm(seed: int = 0) -> Any:

@@ -11,6 +11,11 @@ The completion marker lists every file's size and SHA-256, so a damaged artifact
 truncated ``model.safetensors``, a file deleted by hand, a disk error) is detected when it
 is next asked for: :func:`get_or_build` says so in one line and rebuilds it, and
 :func:`is_built` reports it as not built.
+
+Every artifact's ``version`` comes from one rule, :func:`recipe_key`: a digest of its
+recipe (every setting), its training data, the keys of the artifacts it is built from
+(tokenizer, base model) and the versions of the libraries that compute it. Change any of
+them and the next call builds a fresh artifact instead of reusing a stale one.
 """
 
 from __future__ import annotations
@@ -21,12 +26,93 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, is_dataclass
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from coursekit.paths import cache_dir
 
 _DONE = ".complete"
+
+#: distributions whose installed version is part of every artifact's key (a new release
+#: may compute different weights or files from the same recipe)
+KEY_LIBRARIES = ("torch", "transformers", "tokenizers")
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as plain JSON data, with the same result for equal recipes."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {"__recipe__": type(value).__qualname__, **_canonical(asdict(value))}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_canonical(v) for v in value)
+    if isinstance(value, Path):
+        return value.as_posix()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(
+        f"recipe_key() cannot fingerprint a value of type {type(value).__name__}; "
+        "pass its settings as numbers, strings, lists, dicts or a dataclass"
+    )
+
+
+def _library_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def recipe_key(
+    recipe: Any,
+    *,
+    data: Iterable[str] = (),
+    upstream: Iterable[str] = (),
+    libraries: Iterable[str] = KEY_LIBRARIES,
+) -> str:
+    """The cache ``version`` of an artifact: 12 hex digits of SHA-256 over all it depends on.
+
+    ``recipe``: every setting (a dataclass, a mapping, a list or a scalar; nested freely);
+    ``data``: the training data as strings, or digests of it; ``upstream``: the keys (or
+    digests) of what it is built from, such as its tokenizer or base model; ``libraries``:
+    distributions whose installed version counts. Equal inputs give equal keys on every
+    machine; changing any field, byte of data, upstream key or library version gives a
+    new key.
+
+    >>> recipe_key({"epochs": 2}) == recipe_key({"epochs": 2}) != recipe_key({"epochs": 3})
+    True
+    """
+    payload = {
+        "recipe": _canonical(recipe),
+        "data": [hashlib.sha256(str(d).encode("utf-8")).hexdigest() for d in data],
+        "upstream": [str(u) for u in upstream],
+        "libraries": {name: _library_version(name) for name in sorted(libraries)},
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+
+def folder_digest(folder: str | os.PathLike[str], small: int = 2**20) -> str:
+    """A digest of a model folder (e.g. the pretrained MiniLM), cheap enough to take often.
+
+    Covers every file's name and size, and the bytes of files under ``small`` bytes
+    (configs, vocabularies); large weight files are identified by name and size.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such model folder: {root}")
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        h.update(f"{path.relative_to(root).as_posix()}|{size}\n".encode())
+        if size < small:
+            h.update(path.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def artifact_path(name: str, version: str = "1") -> Path:
@@ -98,8 +184,8 @@ def get_or_build(
 ) -> Path:
     """Return the folder of artifact ``name``, calling ``build(folder)`` first if needed.
 
-    ``build`` writes its files into the folder it is given. Bump ``version``
-    when the recipe changes so stale caches are not reused.
+    ``build`` writes its files into the folder it is given. ``version`` is the
+    artifact's :func:`recipe_key`, so a changed recipe, data or library gets a new build.
     """
     final = artifact_path(name, version)
     if (final / _DONE).exists() and not rebuild:

@@ -1186,11 +1186,14 @@ def _fingerprint(products: pd.DataFrame) -> str:
 
 def _cache_version(products: pd.DataFrame, config: TrainConfig | None = None) -> str:
     """The cache key: recipe, training data, every training setting and the tokenizer."""
+    from coursekit.cache import recipe_key
     from coursekit.tokenization import shop_bpe_version
 
-    recipe = json.dumps(asdict(config or TrainConfig()), sort_keys=True) + shop_bpe_version()
-    digest = hashlib.sha1(recipe.encode()).hexdigest()[:6]
-    return f"{RECIPE}-{_fingerprint(products[products['split'] == 'train'])}-{digest}"
+    return recipe_key(
+        {"copywriter": RECIPE, "config": config or TrainConfig()},
+        data=[_fingerprint(products[products["split"] == "train"])],
+        upstream=[shop_bpe_version()],
+    )
 
 
 def is_cached(config: TrainConfig | None = None) -> bool:

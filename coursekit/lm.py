@@ -23,7 +23,6 @@ the course's model on the shop's product copy once and caches it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -666,20 +665,17 @@ def load_shop_gpt_history(rebuild: bool = False) -> TrainHistory:
 
 
 def _shop_gpt_folder(rebuild: bool = False) -> Path:
-    from coursekit.cache import get_or_build
-    from coursekit.tokenization import load_shop_bpe
+    from coursekit.cache import get_or_build, recipe_key
+    from coursekit.tokenization import load_shop_bpe, shop_bpe_version
 
     tokenizer = load_shop_bpe()
     train = product_copy_texts("train")
     valid = product_copy_texts("validation")
-    digest = hashlib.sha1(
-        (
-            "\x00".join(train + valid)
-            + json.dumps(SHOP_GPT_SETTINGS, sort_keys=True)
-            + json.dumps(SHOP_GPT_PROMPTS)
-            + json.dumps(sorted(tokenizer.get_vocab().items()))
-        ).encode()
-    ).hexdigest()[:10]
+    version = recipe_key(
+        {"shop_gpt": SHOP_GPT_RECIPE, "settings": SHOP_GPT_SETTINGS, "prompts": SHOP_GPT_PROMPTS},
+        data=["\x00".join(train), "\x00".join(valid)],
+        upstream=[shop_bpe_version()],
+    )
 
     def build(folder: Path) -> None:
         model, history = train_tiny_gpt(
@@ -688,7 +684,7 @@ def _shop_gpt_folder(rebuild: bool = False) -> Path:
         model.save_pretrained(str(folder), safe_serialization=True)
         (folder / "history.json").write_text(history.to_json())
 
-    return get_or_build("shop-gpt", build, version=f"{SHOP_GPT_RECIPE}-{digest}", rebuild=rebuild)
+    return get_or_build("shop-gpt", build, version=version, rebuild=rebuild)
 
 
 def _check_tensor(x: Any, name: str) -> None:

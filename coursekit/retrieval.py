@@ -647,9 +647,14 @@ def load_faq_index(rebuild: bool = False) -> AnswerIndex:
     ``index.meta`` holds the hand-off rule fitted on validation (``min_score``,
     ``min_margin``); :func:`faq_rule` turns it into an :class:`AbstainRule`.
     """
-    from coursekit.cache import get_or_build
+    from coursekit import env
+    from coursekit.cache import folder_digest, get_or_build, recipe_key
 
-    version = f"{FAQ_INDEX_RECIPE}-{_faq_fingerprint()}"
+    version = recipe_key(
+        {"faq_index": FAQ_INDEX_RECIPE, "target_precision": FAQ_TARGET_PRECISION},
+        data=[_faq_fingerprint()],
+        upstream=[folder_digest(env.minilm_path())],
+    )
     folder = get_or_build(
         "faq-index", lambda tmp: build_faq_index().save(tmp), version=version, rebuild=rebuild
     )

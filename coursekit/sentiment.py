@@ -41,7 +41,7 @@ import pandas as pd
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 MODEL_NAME = "sentiment-minilm"
-MODEL_VERSION = "3"  # bump when the default recipe (TrainConfig) changes
+MODEL_VERSION = "3"  # bump when the training code changes (settings are in the key)
 META_FILE = "sentiment.json"
 TRAIN_HINT = "run `coursekit sentiment train`"
 
@@ -304,16 +304,22 @@ class SentimentClassifier:
         return folder
 
 
-def cache_version() -> str:
-    """The default model's cache version: the recipe and a fingerprint of the reviews file.
+def cache_version(config: TrainConfig | None = None) -> str:
+    """The default model's cache version (:func:`coursekit.cache.recipe_key`).
 
-    A regenerated corpus (new checksum in ``data/MANIFEST.sha256``) gets a freshly trained
-    model instead of one trained on the old reviews.
+    It covers every :class:`TrainConfig` setting, the labels, the reviews file's checksum
+    (``data/MANIFEST.sha256``) and the pretrained MiniLM's files, so a changed default, a
+    regenerated corpus or another base model gets a freshly trained model.
     """
-    from coursekit import data, paths
+    from coursekit import data, env, paths
+    from coursekit.cache import folder_digest, recipe_key
 
     digest = (data._manifest(paths.data_dir()) or {}).get("shop/reviews.jsonl", "unknown")
-    return f"{MODEL_VERSION}-{digest[:10]}"
+    return recipe_key(
+        {"sentiment": MODEL_VERSION, "config": config or TrainConfig(), "labels": LABELS},
+        data=[digest],
+        upstream=[folder_digest(env.minilm_path())],
+    )
 
 
 def default_model_path() -> Path:

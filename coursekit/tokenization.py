@@ -22,7 +22,6 @@ later notebooks (language model, copy generation) load it from there.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -253,9 +252,10 @@ def shop_bpe_version(texts: Sequence[str] | None = None) -> str:
     Models trained with the shop tokenizer put this in their own cache version, so a
     regenerated corpus retrains them too.
     """
+    from coursekit.cache import recipe_key
+
     texts = shop_corpus_texts() if texts is None else texts
-    digest = hashlib.sha1("\x00".join(texts).encode("utf-8")).hexdigest()[:10]
-    return f"{SHOP_BPE_RECIPE}-{digest}"
+    return recipe_key({"shop_bpe": SHOP_BPE_RECIPE}, data=["\x00".join(texts)])
 
 
 def load_shop_bpe(vocab_size: int = 4000, rebuild: bool = False) -> PreTrainedTokenizerFast:

@@ -104,3 +104,99 @@ def test_a_damaged_real_tokenizer_is_rebuilt_and_loads(cache_dir):
     with pytest.warns(RuntimeWarning, match="tokenizer.json has 1 bytes"):
         again = load_shop_bpe(vocab_size=300)
     assert again("A sturdy kettle")["input_ids"] == ids
+
+
+# --------------------------------------------------------------------- one cache-key rule
+
+
+def _perturbed(value):
+    """A different value of the same kind, for every kind a recipe field holds."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value * 2 + 1e-3
+    if isinstance(value, str):
+        return value + "x"
+    if value is None:
+        return 1
+    if isinstance(value, dict):
+        return {**value, "extra": 1}
+    if isinstance(value, (list, tuple)):
+        return type(value)([*value, "extra"])
+    raise AssertionError(f"no perturbation for {type(value).__name__}")
+
+
+@pytest.mark.parametrize("module", ["copywriter", "sentiment"])
+def test_changing_any_recipe_field_changes_the_key(module):
+    import dataclasses
+    import importlib
+
+    config_cls = importlib.import_module(f"coursekit.{module}").TrainConfig
+    base = config_cls()
+    key = cache.recipe_key({"recipe": "1", "config": base})
+    assert key == cache.recipe_key({"recipe": "1", "config": config_cls()})
+    fields = dataclasses.fields(base)
+    assert len(fields) >= 5
+    seen = {key}
+    for f in fields:
+        changed = dataclasses.replace(base, **{f.name: _perturbed(getattr(base, f.name))})
+        new = cache.recipe_key({"recipe": "1", "config": changed})
+        assert new not in seen, f"changing {f.name} did not change the key"
+        seen.add(new)
+    assert cache.recipe_key({"recipe": "2", "config": base}) != key
+
+
+def test_data_upstream_and_library_versions_are_in_the_key(monkeypatch):
+    key = cache.recipe_key({"a": 1}, data=["text one"], upstream=["bpe-123"])
+    assert len(key) == 12 and int(key, 16) >= 0
+    assert cache.recipe_key({"a": 1}, data=["text one!"], upstream=["bpe-123"]) != key
+    assert cache.recipe_key({"a": 1}, data=["text one"], upstream=["bpe-124"]) != key
+    assert cache.recipe_key({"a": 1}, data=["text one"]) != key
+    # dict order does not matter, a value's type does
+    assert cache.recipe_key({"a": 1, "b": 2}) == cache.recipe_key({"b": 2, "a": 1})
+    assert cache.recipe_key({"a": 1}) != cache.recipe_key({"a": "1"})
+    real = cache._library_version
+    monkeypatch.setattr(
+        cache, "_library_version", lambda name: "99.0" if name == "torch" else real(name)
+    )
+    assert cache.recipe_key({"a": 1}, data=["text one"], upstream=["bpe-123"]) != key
+
+
+def test_a_recipe_that_cannot_be_fingerprinted_is_refused():
+    with pytest.raises(TypeError, match="cannot fingerprint a value of type object"):
+        cache.recipe_key({"model": object()})
+
+
+def test_folder_digest_sees_a_changed_config_and_a_changed_weight_size(tmp_path):
+    (tmp_path / "config.json").write_text('{"hidden": 384}')
+    (tmp_path / "model.safetensors").write_bytes(b"\0" * 4096)
+    digest = cache.folder_digest(tmp_path, small=1024)
+    assert cache.folder_digest(tmp_path, small=1024) == digest
+    (tmp_path / "model.safetensors").write_bytes(b"\1" * 4096)  # large: name and size only
+    assert cache.folder_digest(tmp_path, small=1024) == digest
+    (tmp_path / "model.safetensors").write_bytes(b"\1" * 4097)
+    assert cache.folder_digest(tmp_path, small=1024) != digest
+    digest = cache.folder_digest(tmp_path, small=1024)
+    (tmp_path / "config.json").write_text('{"hidden": 768}')
+    assert cache.folder_digest(tmp_path, small=1024) != digest
+    with pytest.raises(FileNotFoundError, match="no such model folder"):
+        cache.folder_digest(tmp_path / "missing")
+
+
+def test_the_sentiment_and_copywriter_keys_follow_their_recipes():
+    import dataclasses
+
+    from coursekit import copywriter, data, sentiment
+
+    default = sentiment.cache_version()
+    assert sentiment.cache_version(sentiment.TrainConfig()) == default
+    assert sentiment.cache_version(sentiment.TrainConfig(lr=1e-4)) != default
+    assert sentiment.default_model_path().name.endswith(default)
+    products = data.load_products()
+    products = products[products["split"] == "train"].head(30)
+    key = copywriter._cache_version(products)
+    assert copywriter._cache_version(products.head(29)) != key  # the training data counts
+    slow = dataclasses.replace(copywriter.TrainConfig(), epochs=5)
+    assert copywriter._cache_version(products, slow) != key

@@ -474,3 +474,31 @@ def test_progress_bar_leaves_tqdm_disable_to_the_environment(monkeypatch):
     quick_fit(first, epochs=1, progress=True)
     quick_fit(second, epochs=1, progress=False)
     assert "disable" not in calls[0] and calls[1]["disable"] is True
+
+
+def test_coursekit_train_takes_unset_options_from_the_recipe_of_its_data():
+    """`coursekit train --data reviews` trains with the sentiment recipe unless told otherwise."""
+    from coursekit import sentiment
+    from coursekit.commands import train as command
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    cfg = sentiment.TrainConfig()
+    settings = command.recipe(parser.parse_args([]))
+    assert settings == {
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch_size,
+        "lr": cfg.lr,
+        "max_length": cfg.max_length,
+        "precision": cfg.precision,
+        "weight_decay": cfg.weight_decay,
+        "warmup_ratio": cfg.warmup_ratio,
+    }
+    given = command.recipe(parser.parse_args(["--lr", "1e-5", "--epochs", "3"]))
+    assert given["lr"] == 1e-5 and given["epochs"] == 3 and given["batch_size"] == cfg.batch_size
+    toy = command.recipe(parser.parse_args(["--data", "toy", "--model", "tiny"]))
+    assert toy["precision"] == "fp32" and toy == {
+        **command.TOY_RECIPE,
+        "weight_decay": 0.01,
+        "warmup_ratio": 0.1,
+    }

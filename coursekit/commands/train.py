@@ -1,8 +1,14 @@
 """``coursekit train``: fine-tune a classifier with ``coursekit.train.fit``, on 1 or N processes.
 
-    coursekit train --data reviews --model minilm --epochs 1 --out runs/minilm
-    coursekit train --data toy --model tiny --epochs 2 --out runs/toy           # seconds
+    coursekit train --out runs/minilm                  # MiniLM on 768 reviews, about a minute
+    coursekit train --data toy --model tiny --out runs/toy                      # seconds
     torchrun --nproc_per_node 2 -m coursekit train --data toy --model tiny --out runs/ddp
+
+Options left out take the course's recipes: with ``--data reviews`` the sentiment
+recipe (:class:`coursekit.sentiment.TrainConfig`: learning rate, batch, length, warm-up,
+weight decay, precision chosen by the hardware), with ``--data toy`` the settings of the
+toy task (fp32, so that 1 and N processes agree to 1e-5). The first line printed says
+which settings were used.
 
 Under ``torchrun`` every process runs this same command: it joins the process
 group (gloo on CPU, nccl on GPU), reads its shard of each global batch, and
@@ -45,14 +51,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="minilm",
         help="tiny: 2-layer BERT from a config; minilm: the pretrained all-MiniLM-L6-v2",
     )
-    p.add_argument("--n-train", type=int, default=512, help="training examples (default 512)")
+    recipe = "default: the recipe of --data (see the first line printed)"
+    p.add_argument("--n-train", type=int, default=768, help="training examples (default 768)")
     p.add_argument("--n-val", type=int, default=256, help="validation examples (default 256)")
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=32, help="global batch (all processes)")
+    p.add_argument("--epochs", type=int, default=None, help=recipe)
+    p.add_argument("--batch-size", type=int, default=None, help=f"global batch; {recipe}")
     p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps")
-    p.add_argument("--lr", type=float, default=5e-5)
-    p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "auto"], default="fp32")
-    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--lr", type=float, default=None, help=f"peak learning rate; {recipe}")
+    p.add_argument(
+        "--precision", choices=["fp32", "bf16", "fp16", "auto"], default=None, help=recipe
+    )
+    p.add_argument("--max-length", type=int, default=None, help=f"tokens per text; {recipe}")
     p.add_argument("--no-group-by-length", action="store_true", help="random batches")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
     p.add_argument("--out", type=Path, default=None, help="checkpoints and result.json go here")
@@ -69,6 +78,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="dropout off (1 vs N processes then match exactly)",
     )
     p.add_argument("--progress", action="store_true", help="show a progress bar (rank 0)")
+
+
+#: the toy task's settings (a 13-token vocabulary; fp32 so that 1 and N processes agree)
+TOY_RECIPE = {"epochs": 2, "batch_size": 32, "lr": 3e-3, "max_length": 64, "precision": "fp32"}
+
+
+def recipe(args: argparse.Namespace) -> dict[str, Any]:
+    """The training settings: the options given, the rest from the recipe of ``--data``.
+
+    ``--data reviews`` takes :class:`coursekit.sentiment.TrainConfig` (the course's
+    sentiment fine-tune), so the CLI, the notebooks and the cached model share one recipe.
+    """
+    if args.data == "toy":
+        defaults = {**TOY_RECIPE, "weight_decay": 0.01, "warmup_ratio": 0.1}
+    else:
+        from coursekit.sentiment import TrainConfig
+
+        cfg = TrainConfig()
+        defaults = {
+            "epochs": cfg.epochs,
+            "batch_size": cfg.batch_size,
+            "lr": cfg.lr,
+            "max_length": cfg.max_length,
+            "precision": cfg.precision,
+            "weight_decay": cfg.weight_decay,
+            "warmup_ratio": cfg.warmup_ratio,
+        }
+    given = {k: getattr(args, k, None) for k in defaults}
+    return {k: defaults[k] if given[k] is None else given[k] for k in defaults}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -96,12 +134,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from coursekit import distributed, env, train
     from coursekit.train_utils import tensor_digest
 
+    settings = recipe(args)
+    args = argparse.Namespace(**{**vars(args), **settings})
     device = distributed.init(args.device)
     rank, world = distributed.rank_world()
     env.set_threads(args.threads or max(1, 2 // world))
     env.quiet_libraries()
     if args.batch_size % world:
         raise ValueError(f"--batch-size {args.batch_size} must be divisible by {world} processes")
+    if rank == 0:
+        shown = ", ".join(f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float) else
+                          f"{k.replace('_', ' ')} {v}" for k, v in settings.items())  # fmt: skip
+        print(f"{args.data} recipe: {shown}; {args.n_train} train / {args.n_val} validation")
     try:
         model, tokenizer, train_rows, val_rows = _setup(args)
         loader = train.make_loader(
@@ -122,6 +166,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             val_loader,
             epochs=args.epochs,
             lr=args.lr,
+            weight_decay=args.weight_decay,
+            warmup_ratio=args.warmup_ratio,
             grad_accum_steps=args.grad_accum,
             precision=args.precision,
             metrics=macro_f1_metrics,
@@ -141,6 +187,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "world_size": world,
             "device": result.device,
             "precision": result.precision,
+            "settings": settings,
             "history": result.history,
             "best_epoch": result.best_epoch,
             "seconds": seconds,
@@ -179,23 +226,13 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
             toy_rows(args.n_train, args.seed),
             toy_rows(args.n_val, args.seed + 1),
         )
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
     from coursekit import data, env
 
-    tokenizer = AutoTokenizer.from_pretrained(env.minilm_path())
-    frames = []
-    for split, n in (("train", args.n_train), ("validation", args.n_val)):
-        df = data.load_reviews(split)
-        df = df.sample(n=min(n, len(df)), random_state=args.seed)
-        enc = tokenizer(df["text"].tolist(), truncation=True, max_length=args.max_length)
-        labels = [data.LABELS.index(lab) for lab in df["label"]]
-        frames.append(
-            [
-                {"input_ids": i, "attention_mask": m, "labels": y}
-                for i, m, y in zip(enc["input_ids"], enc["attention_mask"], labels, strict=True)
-            ]
-        )
+    tokenizer, train_rows, val_rows = review_rows(
+        args.n_train, args.n_val, args.max_length, args.seed
+    )
     env.seed_everything(args.seed)  # the classifier head is initialised at random
     if args.model == "minilm":
         no_dropout = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
@@ -211,4 +248,29 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
             max_positions=args.max_length,
             dropout=0.0 if args.no_dropout else 0.1,
         )
-    return model, tokenizer, frames[0], frames[1]
+    return model, tokenizer, train_rows, val_rows
+
+
+def review_rows(
+    n_train: int, n_val: int, max_length: int, seed: int = 0
+) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The MiniLM tokenizer and tokenised rows of a seeded sample of the train and validation
+    reviews (``coursekit train`` and ``benchmarks/training.py`` train on the same ones)."""
+    from transformers import AutoTokenizer
+
+    from coursekit import data, env
+
+    tokenizer = AutoTokenizer.from_pretrained(env.minilm_path())
+    frames = []
+    for split, n in (("train", n_train), ("validation", n_val)):
+        df = data.load_reviews(split)
+        df = df.sample(n=min(n, len(df)), random_state=seed)
+        enc = tokenizer(df["text"].tolist(), truncation=True, max_length=max_length)
+        labels = [data.LABELS.index(lab) for lab in df["label"]]
+        frames.append(
+            [
+                {"input_ids": i, "attention_mask": m, "labels": y}
+                for i, m, y in zip(enc["input_ids"], enc["attention_mask"], labels, strict=True)
+            ]
+        )
+    return tokenizer, frames[0], frames[1]
