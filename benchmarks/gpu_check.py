@@ -19,8 +19,12 @@ stay below the estimate plus the CUDA context's working space (the estimate is a
 bound: autocast keeps fewer activations than the formula's 16-bit count assumes only when
 layers are recomputed, so a peak far above it means a leak).
 
-The small GPT and the copywriter train on the CPU only in this version (issue 17): they are
-listed as such. With 2 or more GPUs, ``torchrun`` runs ``coursekit train`` with nccl.
+* the small GPT of notebook 04 (``coursekit.lm.train_tiny_gpt``) and the copywriter of notebook
+  07 (``coursekit.copywriter.train_copywriter``), which train through the same ``train.fit``
+  and take their device from ``coursekit.env`` (``$COURSEKIT_DEVICE`` is set to ``--device``
+  for them), in their recipes' fp32, on a short run.
+
+With 2 or more GPUs, ``torchrun`` runs ``coursekit train`` with nccl.
 Without a CUDA GPU (and without ``--device cpu``) it says so and exits with status 2:
 nothing was measured.
 """
@@ -141,6 +145,54 @@ def sentiment_run(precision: str, n_per_class: int, n_val: int) -> dict[str, Any
     }
 
 
+def generator_runs(device: str, quick: bool) -> list[dict[str, Any]]:
+    """The tiny GPT and the copywriter, each a short run on ``device`` (fp32, their recipe)."""
+    import math
+
+    from coursekit import copywriter, data, lm
+    from coursekit.tokenization import load_shop_bpe
+
+    saved = os.environ.get("COURSEKIT_DEVICE")
+    os.environ["COURSEKIT_DEVICE"] = device
+    rows = []
+    try:
+        steps = 10 if quick else 300
+        start = time.perf_counter()
+        settings = {**lm.SHOP_GPT_SETTINGS, "steps": steps, "eval_every": steps}
+        _, history = lm.train_tiny_gpt(
+            lm.product_copy_texts("train"),
+            load_shop_bpe(),
+            eval_texts=lm.product_copy_texts("validation")[:64],
+            **settings,
+        )
+        rows.append(
+            {
+                "precision": "fp32",
+                "run": f"small GPT, {steps} steps (lm.train_tiny_gpt)",
+                "seconds": round(time.perf_counter() - start, 1),
+                "val ppl": round(math.exp(history.eval_loss[-1]), 2),
+            }
+        )
+        products = data.load_products()
+        train_products = products[products["split"] == "train"].head(24 if quick else 400)
+        config = copywriter.TrainConfig(epochs=1)
+        start = time.perf_counter()
+        copywriter.train_copywriter(train_products, config)
+        rows.append(
+            {
+                "precision": config.precision,
+                "run": f"copywriter, {len(train_products)} products, 1 epoch",
+                "seconds": round(time.perf_counter() - start, 1),
+            }
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("COURSEKIT_DEVICE", None)
+        else:
+            os.environ["COURSEKIT_DEVICE"] = saved
+    return rows
+
+
 def ddp_row() -> dict[str, Any]:
     """``torchrun`` with 2 processes (nccl) on the toy task, when 2 GPUs exist."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,8 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"precision": precision, **loop_run(args.device, precision, n_loop, n_val)})
         if args.device == "cuda" or precision == "fp32":  # the recipe picks its own device
             rows.append({"precision": precision, **sentiment_run(precision, n_sent, n_val)})
-    for name in ("small GPT (lm.train_tiny_gpt)", "copywriter (copywriter.train_copywriter)"):
-        rows.append({"precision": "-", "run": f"{name}: CPU only in this version (issue 17)"})
+    rows.extend(generator_runs(args.device, args.quick))
     if args.device == "cuda" and torch.cuda.device_count() >= 2:
         rows.append({"precision": "fp32", **ddp_row()})
     table = pd.DataFrame(rows)

@@ -7,7 +7,7 @@ Each notebook builds an idea by hand, then calls the matching module here:
 module                used from notebook
 ====================  =========================================
 ``env``, ``paths``    every notebook (device, seeds, threads)
-``data``              every notebook (the shop corpus)
+``data``, ``schema``  every notebook (the shop corpus, its schema)
 ``checks``            every notebook (exercise verdicts)
 ``plots``             every notebook (one seaborn style)
 ``text``              01 text cleaning

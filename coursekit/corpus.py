@@ -34,28 +34,10 @@ from coursekit import corpus_faq as F
 from coursekit import corpus_products as P
 from coursekit import corpus_reviews as R
 from coursekit import product_copy as PC
-
-LABELS = ("negative", "neutral", "positive")
-CATEGORIES = P.CATEGORIES
-ASPECTS = R.ASPECTS
-PHENOMENA = (
-    "negation",
-    "contrast",
-    "sarcasm",
-    "intensifier",
-    "comparison",
-    "emoji",
-    "typo",
-    "elongation",
-    "html",
-    "pii",
-    "price",
-    "size",
-    "model_number",
-    "label_noise",
-    "plain",
-)
-SPLITS = ("train", "validation", "test")
+from coursekit.schema import ASPECTS as ASPECTS  # the data schema, importable from here as before
+from coursekit.schema import CATEGORIES, LABELS, PRODUCT_COLUMNS
+from coursekit.schema import PHENOMENA as PHENOMENA
+from coursekit.schema import SPLITS as SPLITS
 
 DEFAULT_SEED = 0
 N_REVIEWS = 9000
@@ -1042,25 +1024,6 @@ shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn wouldn't
 
 
 # --------------------------------------------------------------------------- build
-
-
-#: The public columns of ``shop/products.jsonl``, in file order.
-PRODUCT_COLUMNS = [
-    "product_id",
-    "category",
-    "brand",
-    "name",
-    "material",
-    "colour",
-    "size",
-    "price",
-    "features",
-    "attributes",
-    "title",
-    "bullets",
-    "paragraph",
-    "split",
-]
 
 
 def product_row(p: dict) -> dict:

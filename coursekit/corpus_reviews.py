@@ -19,25 +19,7 @@ unseen surface forms.
 
 from __future__ import annotations
 
-ASPECTS: tuple[str, ...] = (
-    "quality",
-    "price",
-    "shipping",
-    "customer_service",
-    "durability",
-    "packaging",
-    "size_fit",
-    "comfort",
-    "appearance",
-    "battery",
-    "performance",
-    "ease_of_use",
-    "smell",
-    "taste",
-    "freshness",
-    "effectiveness",
-    "pet_approval",
-)
+from coursekit.schema import ASPECTS as ASPECTS  # every aspect (the data schema)
 
 COMMON_ASPECTS = ("quality", "price", "shipping", "customer_service", "durability", "packaging")
 

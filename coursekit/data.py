@@ -17,6 +17,9 @@ loader                          what it returns
 Loaders parse each file once per process and hand out copies, so notebooks can
 call them freely. A missing or corrupted file raises :class:`DataError` with the fix.
 
+The schema (labels, aspects, phenomena, splits, columns) is defined in
+:mod:`coursekit.schema`; its names are importable from here as well.
+
 Importing this module registers ``data/nltk_data`` with NLTK, so
 ``nltk.corpus.stopwords.words("english")`` works offline.
 """
@@ -34,14 +37,17 @@ from typing import Any
 import pandas as pd
 
 from coursekit import paths
-from coursekit.corpus import (
+from coursekit.corpus import FILES, MANIFEST
+from coursekit.schema import (
     ASPECTS,
+    CAMPAIGN_COLUMNS,
     CATEGORIES,
-    FILES,
+    FAQ_COLUMNS,
     LABELS,
-    MANIFEST,
+    PARAPHRASE_COLUMNS,
     PHENOMENA,
     PRODUCT_COLUMNS,
+    REVIEW_COLUMNS,
     SPLITS,
 )
 
@@ -190,34 +196,6 @@ def _check_split(split: str | None, allowed: tuple[str, ...] = SPLITS) -> None:
 
 
 # --------------------------------------------------------------------------- loaders
-
-
-REVIEW_COLUMNS = [
-    "review_id",
-    "product_id",
-    "category",
-    "brand",
-    "date",
-    "rating",
-    "label",
-    "text",
-    "aspects",
-    "phenomena",
-    "split",
-]
-FAQ_COLUMNS = ["faq_id", "topic", "question", "answer"]
-PARAPHRASE_COLUMNS = ["faq_id", "text", "split"]
-CAMPAIGN_COLUMNS = [
-    "campaign_id",
-    "campaign",
-    "variant",
-    "headline",
-    "day",
-    "date",
-    "impressions",
-    "clicks",
-    "true_ctr",
-]
 
 
 def load_products() -> pd.DataFrame:

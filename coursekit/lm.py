@@ -27,7 +27,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerBase
 
 #: the version of the recipe in :func:`load_shop_gpt`; bump it when the recipe changes.
-SHOP_GPT_RECIPE = "1"
+SHOP_GPT_RECIPE = "2"  # 2: trained by train.fit (the course's one loop)
 IGNORE_INDEX = -100
 
 
@@ -502,6 +502,27 @@ def sample_text(
     return tokenizer.decode(new)
 
 
+class RandomBlocks:
+    """A loader of ``steps`` batches of ``batch_size`` blocks drawn at random (with a seed).
+
+    What :func:`train_tiny_gpt` feeds :func:`coursekit.train.fit`: each batch is
+    ``{"input_ids", "attention_mask", "labels"}`` with the labels equal to the ids (a causal LM
+    shifts them itself); every pass over it draws the same batches.
+    """
+
+    def __init__(self, blocks: torch.Tensor, batch_size: int, steps: int, seed: int = 0):
+        self.blocks, self.batch_size, self.steps, self.seed = blocks, batch_size, steps, seed
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        gen = torch.Generator().manual_seed(self.seed)
+        for _ in range(self.steps):
+            batch = self.blocks[torch.randint(len(self.blocks), (self.batch_size,), generator=gen)]
+            yield {"input_ids": batch, "attention_mask": torch.ones_like(batch), "labels": batch}
+
+
 def train_tiny_gpt(
     texts: Sequence[str],
     tokenizer: PreTrainedTokenizerBase,
@@ -523,11 +544,13 @@ def train_tiny_gpt(
 ) -> tuple[GPT2LMHeadModel, TrainHistory]:
     """Train a tiny GPT on ``texts`` packed into ``block_size`` blocks; return ``(model, history)``.
 
-    The correct loop: ``model.train()``; random blocks (seeded generator); ``labels=``
-    the ids (the model shifts them); AdamW with warm-up then cosine decay; gradient
-    clipping at 1.0; every ``eval_every`` steps ``model.eval()`` + ``torch.no_grad()``
-    validation loss on ``eval_texts`` (same protocol as :func:`perplexity`).
-    Deterministic on the CPU for a fixed ``seed`` and thread count.
+    The course's one loop, :func:`coursekit.train.fit`, on random blocks
+    (:class:`RandomBlocks`, a seeded generator; ``labels=`` the ids, the model shifts them):
+    AdamW (betas 0.9/0.95, weight decay on matrices only), warm-up then cosine decay to 10 %,
+    gradient clipping at 1.0, the device from :func:`coursekit.env.get_device`; every
+    ``eval_every`` steps (its ``on_step`` hook) the validation loss on ``eval_texts`` in
+    ``eval()`` mode without gradients (same protocol as :func:`perplexity`). Returned on the
+    CPU in ``eval()`` mode. Deterministic on one machine for a fixed ``seed`` and thread count.
     """
     from coursekit.env import set_threads
 
@@ -552,25 +575,8 @@ def train_tiny_gpt(
             history = TrainHistory(
                 n_params=sum(p.numel() for p in model.parameters()), n_train_tokens=blocks.numel()
             )
-            decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-            no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-            opt = torch.optim.AdamW(
-                [
-                    {"params": decay, "weight_decay": weight_decay},
-                    {"params": no_decay, "weight_decay": 0.0},
-                ],
-                lr=lr,
-                betas=(0.9, 0.95),
-            )
+            from coursekit import train
 
-            def lr_at(step: int) -> float:
-                if step < warmup:
-                    return (step + 1) / max(1, warmup)
-                progress = (step - warmup) / max(1, steps - warmup)
-                return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
-
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-            gen = torch.Generator().manual_seed(seed)
             sample_every = sample_every or eval_every
             start = time.perf_counter()
 
@@ -586,26 +592,29 @@ def train_tiny_gpt(
                         sample_text(model, tokenizer, p) for p in sample_prompts
                     ]
 
-            evaluate(0)
-            model.train()
-            for step in range(1, steps + 1):
-                idx = torch.randint(len(blocks), (batch_size,), generator=gen)
-                batch = blocks[idx]
-                loss = model(
-                    input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch
-                ).loss
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
+            def on_step(step: int, loss: float) -> None:
                 history.steps.append(step)
-                history.train_loss.append(loss.item())
+                history.train_loss.append(loss)
                 if step % eval_every == 0 or step == steps:
-                    evaluate(step)
-                    model.train()
+                    evaluate(step)  # mean_nll and sample_text restore train() mode
+
+            evaluate(0)
+            train.fit(
+                model,
+                RandomBlocks(blocks, batch_size, steps, seed=seed),
+                epochs=1,
+                lr=lr,
+                weight_decay=weight_decay,
+                warmup_ratio=warmup / steps,
+                schedule="cosine",
+                betas=(0.9, 0.95),
+                max_grad_norm=1.0,
+                progress=False,
+                seed=seed,
+                on_step=on_step,
+            )
             history.seconds = time.perf_counter() - start
-            model.eval()
+            model.to("cpu").eval()
             return model, history
         finally:
             torch.set_num_threads(previous_threads)

@@ -1,18 +1,16 @@
-"""Run the course headless, and grade a learner notebook through nbval.
+"""Run the course headless, and grade one learner notebook.
 
 * :func:`run_notebook` executes one notebook in a fresh kernel (nbclient) and
   counts the exercise verdicts it printed; ``coursekit run`` does it for all.
-* :func:`check_notebook` grades a learner notebook: it takes the learner's
-  code, the *reference* verdicts from the solution notebook's check cells
-  (comparing a notebook with its own saved outputs would prove nothing), and
-  lets nbval execute and compare; other cells only have to run.
+* :func:`check_notebook` grades a learner notebook (``coursekit check``): the
+  learner's code, the course's checks (:mod:`coursekit.grading.engine`, the same
+  engine ``coursekit grade`` uses for a room).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import pytest
 
 from coursekit import learner, paths
 
-VERDICT = re.compile(r"^(✅|❌|⏳) Exercise (\d\d\.\d+) · (.*?): (passed\.|not yet)(.*)$")
+VERDICT = re.compile(
+    r"^(✅|❌|⏳) Exercise (\d\d\.\d+) · (.*?): (passed\.|not yet|not attempted yet)(.*)$"
+)
 QUIET_ENV = {
     "TQDM_DISABLE": "1",
     "TOKENIZERS_PARALLELISM": "false",
@@ -160,7 +159,7 @@ class ExerciseResult:
     exercise: str
     title: str
     passed: bool
-    said: str  # what the learner's check printed (or the error)
+    said: str  # the course's verdict line for the learner's answer
 
 
 @dataclass
@@ -168,6 +167,7 @@ class CheckReport:
     notebook: str
     results: list[ExerciseResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    tampering: list[str] = field(default_factory=list)
 
     @property
     def all_passed(self) -> bool:
@@ -186,76 +186,16 @@ def reference_for(path: Path) -> Path:
     return ref
 
 
-def build_check_notebook(
-    mine: nbformat.NotebookNode, ref: nbformat.NotebookNode
-) -> tuple[nbformat.NotebookNode, list[int]]:
-    """The learner's cells, with the reference verdicts on the check cells.
-
-    Returns the notebook and, for each check cell, its index among code cells.
-    """
-    ref_checks = [c for c in ref.cells if learner.is_check_cell(c)]
-    test = nbformat.from_dict(mine)
-    check_positions = []
-    code_index = -1
-    n_check = 0
-    for cell in test.cells:
-        if cell.cell_type != "code":
-            continue
-        code_index += 1
-        if learner.is_check_cell(cell):
-            if n_check >= len(ref_checks):
-                raise ValueError(
-                    "your notebook has more check cells than the course notebook; "
-                    "regenerate it with `coursekit learner` or restore the deleted cells"
-                )
-            cell.outputs = [
-                o
-                for o in ref_checks[n_check].get("outputs", [])
-                if o.get("output_type") == "stream"
-            ]
-            cell.execution_count = code_index + 1
-            check_positions.append(code_index)
-            n_check += 1
-        else:
-            cell.outputs = []
-            cell.execution_count = code_index + 1
-            tags = list(cell.metadata.get("tags", []))
-            if "nbval-ignore-output" not in tags and "NBVAL_RAISES_EXCEPTION" not in cell.source:
-                tags.append("nbval-ignore-output")
-            cell.metadata["tags"] = tags
-    if n_check != len(ref_checks):
-        raise ValueError(
-            f"your notebook has {n_check} check cells but the course notebook has "
-            f"{len(ref_checks)}; restore the missing `check.…(...)` cells "
-            "(or regenerate the learner version with `coursekit learner`)"
-        )
-    return test, check_positions
-
-
-class _Collector:
-    """A pytest plugin that keeps, per notebook cell, its outcome and its actual stdout."""
-
-    def __init__(self) -> None:
-        self.outcomes: dict[int, tuple[bool, str]] = {}
-        self.actual: dict[int, str] = {}
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        match = re.search(r"Cell (\d+)", report.nodeid)
-        if report.when != "call" or not match:
-            return
-        detail = _first_error_line(str(report.longrepr)) if report.failed else ""
-        self.outcomes[int(match.group(1))] = (report.passed, detail)
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: Any, call: Any) -> Any:
-        outcome = yield
-        if call.when == "call" and getattr(item, "test_outputs", None) is not None:
-            self.actual[item.cell_num] = _stdout_text(item.test_outputs)
-        return outcome
-
-
 def check_notebook(path: Path, timeout: int = 600) -> CheckReport:
-    """Grade the learner notebook at ``path`` against the course's reference verdicts."""
+    """Grade the learner notebook at ``path`` with the course's own checks.
+
+    The learner's code runs in a fresh kernel; each check comes from the solution notebook
+    and the checks package on disk, so what the notebook prints cannot change the verdict
+    (see :mod:`coursekit.grading.engine`).
+    """
+    from coursekit.checks import Verdict
+    from coursekit.grading.engine import grade_notebook
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
@@ -264,67 +204,19 @@ def check_notebook(path: Path, timeout: int = 600) -> CheckReport:
         )
     ref_path = reference_for(path)
     try:
-        mine = nbformat.read(path, as_version=4)
+        nbformat.read(path, as_version=4)
     except Exception as err:
         raise ValueError(
             f"{path} is not a readable notebook ({type(err).__name__}); restore it from notebooks/learner/"
         ) from err
-    ref = nbformat.read(ref_path, as_version=4)
-    test, positions = build_check_notebook(mine, ref)
-    expected = verdicts_in(ref)
-
-    collector = _Collector()
-    with tempfile.TemporaryDirectory(prefix="coursekit-check-") as tmp, quiet_env():
-        nb_path = Path(tmp) / path.name
-        nbformat.write(test, nb_path)
-        (Path(tmp) / "pytest.ini").write_text("[pytest]\n")
-        sanitize = paths.notebooks_dir() / "sanitize.cfg"
-        args = [
-            str(nb_path),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval",
-            "--nbval-current-env",
-            f"--nbval-cell-timeout={timeout}",
-            "--rootdir",
-            tmp,
-            "-c",
-            str(Path(tmp) / "pytest.ini"),
-            "--no-header",
-            "--tb=no",
-            "-rN",
-        ]
-        if sanitize.exists():
-            args.append(f"--nbval-sanitize-with={sanitize}")
-        with open(os.devnull, "w") as devnull, _redirect_stdout(devnull):
-            pytest.main(args, plugins=[collector])
-
-    report = CheckReport(path.name)
-    for number, position in enumerate(positions):
-        ok, detail = collector.outcomes.get(position, (False, "the cell did not run"))
-        said_lines = [
-            ln
-            for ln in collector.actual.get(position, "").splitlines()
-            if VERDICT.match(ln.strip())
-        ]
-        ref_match = expected[number] if number < len(expected) else None
-        ex_id = ref_match.group(2) if ref_match else f"#{number + 1}"
-        title = ref_match.group(3) if ref_match else ""
-        said = said_lines[0].strip() if said_lines else (detail or "no verdict printed")
-        report.results.append(ExerciseResult(ex_id, title, ok, said))
-    for position, (ok, detail) in sorted(collector.outcomes.items()):
-        if not ok and position not in positions:
-            report.errors.append(f"cell {position + 1}: {detail or 'failed'}")
+    grade = grade_notebook(
+        path, ref_path, cell_timeout=timeout, notebook_timeout=max(timeout, 3600)
+    )
+    report = CheckReport(path.name, errors=list(grade.errors), tampering=list(grade.tampering))
+    for e in grade.exercises:
+        line = Verdict(e.exercise, e.title, e.status, e.message, e.hint).line()
+        report.results.append(ExerciseResult(e.exercise, e.title, e.passed, line))
     return report
-
-
-@contextmanager
-def _redirect_stdout(stream: Any):
-    import contextlib
-
-    with contextlib.redirect_stdout(stream):
-        yield
 
 
 def format_check_report(report: CheckReport) -> str:
@@ -345,4 +237,7 @@ def format_check_report(report: CheckReport) -> str:
             "Cells that raised an error (fix these first; later cells may depend on them):"
         )
         lines.extend(f"  {e}" for e in report.errors[:10])
+    if report.tampering:
+        lines.append("Noted while grading (the course's checks were used):")
+        lines.extend(f"  {t}" for t in report.tampering)
     return "\n".join(lines)

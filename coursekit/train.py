@@ -15,7 +15,8 @@ What one optimizer step does (the core of :func:`fit`)::
 
 * AdamW with weight decay on weight matrices only (not biases, not LayerNorm);
 * learning rate: linear warm-up from 0 over ``warmup_ratio`` of the steps, then
-  linear decay to 0 (the same values as ``transformers.get_linear_schedule_with_warmup``);
+  linear decay to 0 (the same values as ``transformers.get_linear_schedule_with_warmup``),
+  or ``schedule="cosine"``: half a cosine down to 10 % of the peak;
 * precision: ``"auto"`` picks bf16 on CPUs with native bf16 and on GPUs of compute
   capability >= 8.0, fp16 + ``GradScaler`` on older GPUs (see :func:`resolve_precision`);
 * every epoch: evaluation, early stopping on ``monitor``, the best weights saved
@@ -113,26 +114,40 @@ def warmup_steps_for(total_steps: int, warmup_ratio: float) -> int:
     return math.ceil(warmup_ratio * total_steps)
 
 
-def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:
-    """Learning-rate multiplier at optimizer ``step`` (0-based): warm-up, then linear decay.
+SCHEDULES = ("linear", "cosine")
+COSINE_FLOOR = 0.1  # the cosine schedule ends at 10 % of the peak rate (as nanoGPT's does)
 
-    ``step / warmup`` for ``step < warmup``, then ``(total - step) / (total - warmup)``, >= 0.
+
+def lr_factor(step: int, total_steps: int, warmup_steps: int, schedule: str = "linear") -> float:
+    """Learning-rate multiplier at optimizer ``step`` (0-based): warm-up, then decay.
+
+    Warm-up: ``step / warmup``. Then ``"linear"`` decays to 0,
+    ``(total - step) / (total - warmup)``; ``"cosine"`` follows half a cosine from 1 down to
+    :data:`COSINE_FLOOR` (the tiny GPT of notebook 04 trains with it).
     """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, not {schedule!r}")
     if step < warmup_steps:
         return step / max(1, warmup_steps)
+    if schedule == "cosine":
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        return COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + math.cos(math.pi * progress))
     return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
 
-def make_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float = 0.1) -> Any:
+def make_scheduler(
+    optimizer: Any, total_steps: int, warmup_ratio: float = 0.1, schedule: str = "linear"
+) -> Any:
     """A ``LambdaLR`` with :func:`lr_factor`: warm-up over ``warmup_ratio`` of the steps, then decay."""
     import functools
 
     from torch.optim.lr_scheduler import LambdaLR
 
     warm = warmup_steps_for(total_steps, warmup_ratio)
-    return LambdaLR(
-        optimizer, functools.partial(lr_factor, total_steps=total_steps, warmup_steps=warm)
+    factor = functools.partial(
+        lr_factor, total_steps=total_steps, warmup_steps=warm, schedule=schedule
     )
+    return LambdaLR(optimizer, factor)
 
 
 # --------------------------------------------------------------------------- data
@@ -216,6 +231,9 @@ def fit(
     progress: bool = True,
     seed: int = 0,
     max_steps: int | None = None,
+    schedule: str = "linear",
+    betas: tuple[float, float] = (0.9, 0.999),
+    on_step: Callable[[int, float], None] | None = None,
 ) -> FitResult:
     """Train ``model`` (``model(**batch)`` returns ``.loss`` and ``.logits``); see the module doc.
 
@@ -225,6 +243,10 @@ def fit(
     With ``checkpoint_dir`` the best weights go to ``best.safetensors`` and the
     full state to ``last.safetensors``; ``resume=True`` continues from the latter.
     ``max_steps`` caps the optimizer steps (the schedule then spans ``max_steps``).
+    ``schedule`` is ``"linear"`` or ``"cosine"`` (see :func:`lr_factor`); ``betas`` are AdamW's.
+    ``on_step(step, loss)`` is called after every optimizer step (the model is in ``train()``
+    mode and must be left so): a hook for per-step logging or evaluation, e.g. the tiny GPT's
+    validation loss every 50 steps (:func:`coursekit.lm.train_tiny_gpt`).
     """
     import torch
     from tqdm.auto import tqdm
@@ -245,12 +267,12 @@ def fit(
     model.to(dev)
     net = distributed.wrap(model, dev)  # DistributedDataParallel when under torchrun
     optimizer = torch.optim.AdamW(
-        param_groups(model, weight_decay), lr=lr, fused=dev.type == "cuda" or None
+        param_groups(model, weight_decay), lr=lr, betas=betas, fused=dev.type == "cuda" or None
     )
     n_batches = len(train_loader)
     steps_per_epoch = math.ceil(n_batches / grad_accum_steps)
     total_steps = max_steps or steps_per_epoch * epochs
-    scheduler = make_scheduler(optimizer, total_steps, warmup_ratio)
+    scheduler = make_scheduler(optimizer, total_steps, warmup_ratio, schedule)
     scaler = torch.amp.GradScaler(dev.type, enabled=precision == "fp16")
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     writer = _writer(log_dir) if (log_dir is not None and main) else None
@@ -312,6 +334,8 @@ def fit(
                 writer.add_scalar("train/loss", step_loss, s["step"])
                 writer.add_scalar("train/lr", scheduler.get_last_lr()[0], s["step"])
             bar.set_postfix(loss=f"{step_loss:.3f}")
+            if on_step is not None:
+                on_step(s["step"], step_loss)
             step_loss = 0.0
             if s["step"] >= total_steps:
                 break

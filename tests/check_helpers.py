@@ -16,9 +16,11 @@ def crash(*args, **kwargs):
 
 
 def assert_verdict(verdict, status, fragment=""):
-    """The verdict has ``status`` and its one-line message contains ``fragment``."""
+    """The verdict has ``status`` and its message or line contains ``fragment``."""
     assert verdict.status == status, verdict.line()
-    assert fragment in verdict.line(), verdict.line()
+    assert fragment in f"{verdict.message} {verdict.line()}", verdict.line()
+    if status == NOT_ATTEMPTED:  # a blank exercise says only that: no hint before an attempt
+        assert verdict.line().endswith("not attempted yet."), verdict.line()
 
 
 #: (answer, expected status, fragment of the message) every function exercise must handle

@@ -49,7 +49,10 @@ def test_fails_with_a_specific_message(answer, status, fragment):
     verdict = check_add.evaluate(answer)
     assert verdict.status == status
     assert fragment in verdict.message
-    assert "Hint: use +" in verdict.line()
+    if status == NOT_YET:
+        assert verdict.line().endswith("Hint: use +")
+    else:  # a blank exercise says only that, and no hint before an attempt
+        assert verdict.line() == "⏳ Exercise 99.1 · add two numbers: not attempted yet."
 
 
 def test_not_implemented_means_not_attempted():
@@ -58,7 +61,62 @@ def test_not_implemented_means_not_attempted():
 
     verdict = check_add.evaluate(add)
     assert verdict.status == NOT_ATTEMPTED
-    assert "NotImplementedError" in verdict.line()
+    assert "NotImplementedError" in verdict.message and "Hint" not in verdict.line()
+
+
+@exercise("99.4", "staged", hint=("a nudge", "more specific", "most specific"))
+def check_staged(value):
+    require_attempted(value, "value")
+    expect_equal(value, 7, "value")
+
+
+def test_hints_are_staged_one_level_per_failed_run_and_per_request(capsys):
+    from coursekit.checks import _HINT_LEVEL, hint
+
+    _HINT_LEVEL.pop("99.4", None)
+    check_staged(None)  # not attempted: no hint, and the ladder does not move
+    check_staged(1)
+    check_staged(2)
+    hint("99.4")
+    hint("99.4")  # already at the top: the last hint again, never more
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "⏳ Exercise 99.4 · staged: not attempted yet."
+    assert lines[1].endswith("`value` is 1, expected 7. Hint 1 of 3: a nudge")
+    assert lines[2].endswith("Hint 2 of 3: more specific")
+    assert "Hint 3 of 3: most specific" in lines[3] and "last hint" in lines[3]
+    assert "Hint 3 of 3" in lines[4]
+    assert check_staged.evaluate(3).hint == "Hint 1 of 3: a nudge"  # evaluate never climbs
+    check_staged(7)
+    assert capsys.readouterr().out.startswith("✅")
+    hint("98.7")
+    assert "There is no exercise '98.7'" in capsys.readouterr().out
+
+
+def test_no_hint_of_a_course_exercise_gives_its_solution_away():
+    """Every line of every reference solution (of some length) is absent from its hints."""
+    import re
+
+    import nbformat
+
+    from coursekit import learner
+    from coursekit.checks import REGISTRY
+    from coursekit.grading.engine import build_plan, exercise_code
+
+    def squash(text):
+        return re.sub(r"\s+", "", text)
+
+    checked = 0
+    for path in learner.solution_notebooks():
+        ref = nbformat.read(path, as_version=4)
+        for ex, code in exercise_code(build_plan(ref, ref), ref).items():
+            hints = squash(" ".join(REGISTRY[ex].hints))
+            assert len(REGISTRY[ex].hints) >= 2, f"{ex}: one hint only; stage them"
+            for line in code.splitlines():
+                line = squash(line)
+                if len(line) >= 12 and not line.startswith("#"):
+                    assert line not in hints, f"{ex}: a hint contains the solution line {line!r}"
+            checked += 1
+    assert checked >= 30
 
 
 def test_prints_exactly_one_line_and_never_raises(capsys):

@@ -594,7 +594,7 @@ def test_training_adds_synthetic_catalogues_but_no_held_out_name(monkeypatch, sm
     shop = data.load_products()
     held = set(shop.loc[shop["split"] != "train", "name"])
     monkeypatch.setattr("coursekit.tokenization.load_shop_bpe", lambda: copy.deepcopy(small_bpe))
-    monkeypatch.setattr(C, "_train_loop", spy)
+    monkeypatch.setattr(C.training, "_train_loop", spy)  # where train_copywriter looks it up
     writer = C.train_copywriter(shop, replace(TINY, extra_catalogues=1))
     n_extra = len(C.synthetic_products(1, exclude_names=held))
     assert writer.meta["n_shop_products"] == int((shop["split"] == "train").sum())

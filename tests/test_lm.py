@@ -207,6 +207,26 @@ def test_memorising_one_sentence(tok):
     assert lm.sample_text(model, tok, "Waterproof", max_new_tokens=12).startswith(" hiking boots")
 
 
+def test_tiny_gpt_trains_through_fit_and_decays_matrices_only(tok, monkeypatch):
+    """The one loop (train.fit, cosine schedule) and its rule: no decay on biases and norms."""
+    from coursekit import train
+
+    calls = []
+    real_fit = train.fit
+    monkeypatch.setattr(train, "fit", lambda *a, **k: calls.append(k) or real_fit(*a, **k))
+    kw = dict(steps=8, batch_size=4, block_size=32, n_embd=32, n_layer=1, n_head=2, warmup=0)
+    fresh = lm.tiny_gpt(lm.config_for(tok, n_positions=32, n_embd=32, n_layer=1, n_head=2))
+    # a tiny rate and a huge decay: decoupled decay dominates wherever it is applied
+    model, _ = lm.train_tiny_gpt(TEXTS, tok, lr=1e-4, weight_decay=1000.0, **kw)
+    assert len(calls) == 1 and calls[0]["schedule"] == "cosine"
+    state, before = model.state_dict(), fresh.state_dict()
+    ln = state["transformer.h.0.ln_1.weight"]
+    assert torch.allclose(ln, torch.ones_like(ln), atol=0.05)
+    w = "transformer.h.0.attn.c_attn.weight"
+    assert state[w].norm() < 0.7 * before[w].norm()
+    assert all(t.device.type == "cpu" for t in state.values()) and not model.training
+
+
 def test_load_shop_gpt_builds_once(tok, tmp_path, monkeypatch):
     import coursekit.tokenization as tokenization
 

@@ -73,6 +73,54 @@ def test_schedule_values_by_hand():
     assert train.warmup_steps_for(7, 0.1) == 1  # ceil, like Hugging Face
 
 
+def test_cosine_schedule_values_by_hand():
+    total, warm = 10, 2
+    got = [train.lr_factor(s, total, warm, schedule="cosine") for s in range(12)]
+    assert got[:3] == pytest.approx([0.0, 0.5, 1.0])  # the same warm-up
+    assert got[6] == pytest.approx(0.1 + 0.9 * 0.5)  # half-way down: cos(pi/2) = 0
+    assert got[10] == pytest.approx(train.COSINE_FLOOR) and got[11] == got[10]  # floor, not 0
+    assert all(a >= b for a, b in zip(got[2:], got[3:], strict=False))
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        train.lr_factor(0, 10, 2, schedule="step")
+
+
+def test_on_step_hook_sees_every_optimizer_step_in_train_mode():
+    model = tiny_bert(seed=0)
+    seen = []
+    result = quick_fit(
+        model,
+        epochs=2,
+        grad_accum_steps=2,
+        on_step=lambda step, loss: seen.append((step, loss, model.training)),
+    )
+    assert [s for s, _, _ in seen] == list(range(1, result.global_step + 1))
+    assert all(isinstance(loss, float) and loss > 0 for _, loss, _ in seen)
+    assert all(training for *_, training in seen)
+
+
+def test_there_is_one_optimiser_loop_in_the_package():
+    """Every model in coursekit trains through train.fit: no other file steps an optimiser.
+
+    (coursekit/checks/ may: a check takes one reference step to compare with the learner's.)
+    """
+    import re
+    from pathlib import Path
+
+    import coursekit
+
+    root = Path(coursekit.__file__).parent
+    stepping = re.compile(r"^[^#]*\b\w*(opt|optimizer|optimiser)\w*\.step\(")
+    found = []
+    for path in root.rglob("*.py"):
+        if "checks" in path.relative_to(root).parts or path.name == "train.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if stepping.search(line) or re.search(r"^[^#]*\.backward\(\)", line):
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert not found, found
+    assert re.search(r"optimizer\.zero_grad", (root / "train.py").read_text())
+
+
 def test_schedule_matches_transformers():
     from transformers import get_linear_schedule_with_warmup
 

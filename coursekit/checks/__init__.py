@@ -6,8 +6,12 @@ the learner's code through :func:`call` and state expectations with the
 The decorator turns every outcome into one printed line::
 
     ✅ Exercise 01.1 · negation-safe stopword filter: passed.
-    ❌ Exercise 01.1 · negation-safe stopword filter: not yet. 'not' was removed. Hint: ...
-    ⏳ Exercise 01.1 · negation-safe stopword filter: not yet, not attempted. Hint: ...
+    ❌ Exercise 01.1 · negation-safe stopword filter: not yet. 'not' was removed. Hint 1 of 2: ...
+    ⏳ Exercise 01.1 · negation-safe stopword filter: not attempted yet.
+
+Hints are **staged**: none before an attempt; the first failed run shows the first hint (a
+nudge, no code), each further failed run (or ``check.hint("01.1")``) the next one; the last
+hint still leaves the code to write. No hint is the solution.
 
 In a notebook::
 
@@ -15,16 +19,18 @@ In a notebook::
     check.stopword_filter(remove_stopwords)
 
 Per-notebook checks live in ``coursekit/checks/nbNN.py``. Each decorated check
-also has ``.evaluate(...)`` which returns the :class:`Verdict` without printing
-(the tests use it to prove that every check can fail).
+also has ``.evaluate(...)`` which returns the :class:`Verdict` without printing and
+without moving the hint ladder (its hint is the first one; the tests use it to prove that
+every check can fail).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 PASSED, NOT_YET, NOT_ATTEMPTED = "passed", "not yet", "not attempted"
@@ -32,6 +38,8 @@ _ICONS = {PASSED: "✅", NOT_YET: "❌", NOT_ATTEMPTED: "⏳"}
 
 #: every exercise check defined in ``coursekit.checks.nbNN``, by exercise id
 REGISTRY: dict[str, Callable[..., None]] = {}
+#: how far up its hint ladder each exercise is in this kernel (failed runs + ``hint()`` calls)
+_HINT_LEVEL: Counter[str] = Counter()
 
 
 class CheckFailed(Exception):
@@ -61,44 +69,91 @@ class Verdict:
         if self.passed:
             return f"{head} passed." + (f" {self.message}" if self.message else "")
         if self.status == NOT_ATTEMPTED:
-            body = "not yet, not attempted"
-            body += f" ({self.message})." if self.message else "."
-        else:
-            body = f"not yet. {self.message}".rstrip()
-            if not body.endswith((".", "!", "?")):
-                body += "."
-        return f"{head} {body}" + (f" Hint: {self.hint}" if self.hint else "")
+            return f"{head} not attempted yet."
+        body = f"not yet. {self.message}".rstrip()
+        if not body.endswith((".", "!", "?")):
+            body += "."
+        return f"{head} {body}" + (f" {self.hint}" if self.hint else "")
 
 
-def exercise(ex_id: str, title: str, hint: str = "") -> Callable[[Callable[..., Any]], Any]:
+def _hints(hint: str | Sequence[str]) -> tuple[str, ...]:
+    return tuple(h for h in ((hint,) if isinstance(hint, str) else tuple(hint)) if h)
+
+
+def _hint_text(hints: tuple[str, ...], level: int) -> str:
+    """``"Hint 2 of 3: ..."`` for ``level`` (1-based, capped at the last hint)."""
+    if not hints:
+        return ""
+    level = max(1, min(level, len(hints)))
+    label = "Hint:" if len(hints) == 1 else f"Hint {level} of {len(hints)}:"
+    return f"{label} {hints[level - 1]}"
+
+
+def hint(ex_id: str) -> None:
+    """Print the next hint of exercise ``ex_id`` (``check.hint("03.2")`` in a notebook)."""
+    ex_id = str(ex_id)
+    if ex_id not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY)) or "none loaded"
+        print(f"There is no exercise {ex_id!r}; exercises with checks: {known}.")
+        return
+    check = REGISTRY[ex_id]
+    hints = check.hints  # type: ignore[attr-defined]
+    if not hints:
+        print(f"Exercise {ex_id} has no hints: read the text above it once more.")
+        return
+    _HINT_LEVEL[ex_id] = min(len(hints), _HINT_LEVEL[ex_id] + 1)
+    text = _hint_text(hints, _HINT_LEVEL[ex_id])
+    last = _HINT_LEVEL[ex_id] == len(hints)
+    print(
+        f"💡 Exercise {ex_id} · {check.title}: {text}"  # type: ignore[attr-defined]
+        + (
+            " (That is the last hint: the rest is yours to write.)"
+            if last and len(hints) > 1
+            else ""
+        )
+    )
+
+
+def exercise(
+    ex_id: str, title: str, hint: str | Sequence[str] = ""
+) -> Callable[[Callable[..., Any]], Any]:
     """Turn a check function into one that prints a single verdict line.
 
     The check function raises :class:`CheckFailed` (wrong), :class:`NotAttempted`
     (placeholder still there) or returns normally (passed; a returned string is
     appended as praise). Any other exception inside the checker is reported as a
-    verdict too, never as a traceback.
+    verdict too, never as a traceback. ``hint`` is one hint or a sequence of staged hints,
+    from a nudge to the most specific (see the module docstring).
     """
+    hints = _hints(hint)
 
     def decorate(check: Callable[..., Any]) -> Callable[..., None]:
         def evaluate(*args: Any, **kwargs: Any) -> Verdict:
+            first = _hint_text(hints, 1)
             try:
                 extra = check(*args, **kwargs)
             except NotAttempted as err:
-                return Verdict(ex_id, title, NOT_ATTEMPTED, str(err), hint)
+                return Verdict(ex_id, title, NOT_ATTEMPTED, str(err))
             except CheckFailed as err:
-                return Verdict(ex_id, title, NOT_YET, str(err), hint)
+                return Verdict(ex_id, title, NOT_YET, str(err), first)
             except Exception as err:  # the checker itself could not cope: still a verdict
                 msg = f"the checker could not use your answer ({type(err).__name__}: {err})"
-                return Verdict(ex_id, title, NOT_YET, _short(msg), hint)
+                return Verdict(ex_id, title, NOT_YET, _short(msg), first)
             return Verdict(ex_id, title, PASSED, extra if isinstance(extra, str) else "")
 
         @functools.wraps(check)
         def run(*args: Any, **kwargs: Any) -> None:
-            print(evaluate(*args, **kwargs).line())
+            verdict = evaluate(*args, **kwargs)
+            if verdict.status == NOT_YET:  # each failed run climbs one step of the ladder
+                _HINT_LEVEL[ex_id] = min(max(1, len(hints)), _HINT_LEVEL[ex_id] + 1)
+                verdict = replace(verdict, hint=_hint_text(hints, _HINT_LEVEL[ex_id]))
+            print(verdict.line())
 
         run.evaluate = evaluate  # type: ignore[attr-defined]
         run.exercise_id = ex_id  # type: ignore[attr-defined]
         run.title = title  # type: ignore[attr-defined]
+        run.hints = hints  # type: ignore[attr-defined]
+        run.hint = _hint_text(hints, 1)  # type: ignore[attr-defined]
         REGISTRY[ex_id] = run
         return run
 
@@ -260,5 +315,6 @@ __all__ = [
     "expect_equal",
     "expect_shape",
     "expect_type",
+    "hint",
     "require_attempted",
 ]

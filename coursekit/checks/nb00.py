@@ -10,6 +10,7 @@ from coursekit.checks import (
     expect,
     expect_number_map,
     expect_type,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
     require_attempted,
 )
 
@@ -17,7 +18,10 @@ from coursekit.checks import (
 @exercise(
     "00.1",
     "label shares in the training split",
-    hint="select the training split, then use value_counts(normalize=True) on the label column.",
+    hint=(
+        "Only the training split counts, and the question asks for shares, not counts.",
+        "Keep the rows whose split is 'train', then count the labels with normalize=True.",
+    ),
 )
 def label_shares(shares: Any) -> None:
     from coursekit.data import LABELS, load_reviews
@@ -54,7 +58,10 @@ def label_shares(shares: Any) -> None:
 @exercise(
     "00.2",
     "category with the lowest average rating",
-    hint="group the reviews by category, take the mean rating, and pick the smallest (idxmin).",
+    hint=(
+        "Average the star rating within each category, then look for the smallest average.",
+        "Group by the category column, take the mean of the ratings, and use the pandas method that returns the index of the smallest value.",
+    ),
 )
 def worst_category(category: Any) -> None:
     from coursekit.data import load_reviews

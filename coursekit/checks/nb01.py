@@ -12,6 +12,7 @@ from coursekit.checks import (
     expect,
     expect_number_map,
     expect_type,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
     require_attempted,
 )
 
@@ -58,8 +59,10 @@ STOPWORD_CASES: list[list[str]] = [
 @exercise(
     "01.1",
     "negation-safe stopword filter",
-    hint="keep a token if it is not in STOPWORDS, or if it is a negation "
-    "(not, no, nor, never, or ends with n't); test membership in a set, not a list.",
+    hint=(
+        "A stopword list removes 'not' too, which flips a review's meaning: which tokens must survive the filter?",
+        "Drop a token if it is a stopword, unless it is a negation (not, no, nor, never, or a word ending in n't). Membership tests are fast in a set.",
+    ),
 )
 def stopword_filter(remove_stopwords: Any) -> None:
     from coursekit.text import english_stopwords
@@ -86,8 +89,10 @@ def stopword_filter(remove_stopwords: Any) -> None:
 @exercise(
     "01.2",
     "PII scrubber",
-    hint="three compiled regexes, e-mail first, then URL, then phone; make the phone pattern "
-    "need a separator and a group of 4 digits at the end, so prices, sizes and model numbers survive.",
+    hint=(
+        "Replace e-mail addresses before URLs (an address contains a domain), and make the phone pattern strict enough to leave prices, sizes and model numbers alone.",
+        "A phone number here is groups of digits joined by a separator (space, dot or dash) that ends in a group of 4 digits, with an optional +country code and area code in front. Substitute <email>, <url> and <phone>.",
+    ),
 )
 def pii_scrubber(scrub: Any) -> None:
     for text, gone, kept in PII_CASES:
@@ -113,8 +118,10 @@ def expected_tokens_per_label(split: str | None = "train", cleaner: Any = None) 
 @exercise(
     "01.3",
     "mean cleaned tokens per review, per label",
-    hint="clean every training review with coursekit.text.clean(..., output='tokens'), take len(), "
-    "then group by the label column and average.",
+    hint=(
+        "Clean each training review into tokens, count them, then average the counts per label.",
+        "text.clean(..., output='tokens') returns the token list; map its length over the text column and group the lengths by the label column.",
+    ),
 )
 def tokens_per_label(value: Any) -> None:
     from coursekit.data import LABELS

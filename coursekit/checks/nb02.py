@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursekit.checks import CheckFailed, call, exercise, expect, expect_type
+from coursekit.checks import (
+    CheckFailed,
+    call,
+    exercise,
+    expect,
+    expect_type,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+)
 
 
 def _as_list_rows(value: Any, name: str) -> list[list[int]]:
@@ -26,8 +33,10 @@ def _as_list_rows(value: Any, name: str) -> list[list[int]]:
 @exercise(
     "02.1",
     "one BPE merge step",
-    hint="count adjacent pairs weighted by each word's count, take the most frequent, "
-    "then rebuild every word, replacing each occurrence of that pair left to right.",
+    hint=(
+        "Two passes: count every adjacent pair over the vocabulary (a word seen 5 times counts 5 times), then rewrite every word with the winning pair merged.",
+        "When rewriting, scan each word left to right, merge a matching pair as soon as you meet it and skip past both symbols; a tie in the counts goes to the pair that max() meets first.",
+    ),
 )
 def bpe_merge_step(merge_step: Any) -> str:
     from coursekit.tokenization import merge_pair, pair_counts
@@ -73,8 +82,10 @@ def bpe_merge_step(merge_step: Any) -> str:
 @exercise(
     "02.2",
     "right padding and attention mask",
-    hint="truncate each row to max_length, append pad_id until every row is as long as the "
-    "longest, and build the mask from each row's length (1 = real token, 0 = padding).",
+    hint=(
+        "Every row must end up as long as the longest one (after truncating to max_length), and the mask says which positions are real.",
+        "Right padding appends pad_id at the end of each short row; the mask holds 1 for each real token and 0 for each pad.",
+    ),
 )
 def pad_and_mask(fn: Any) -> None:
     from coursekit.tokenization import pad_batch
@@ -115,8 +126,10 @@ def pad_and_mask(fn: Any) -> None:
 @exercise(
     "02.3",
     "tokens covering a character span",
-    hint="token i covers [start, end) when its span overlaps it: a < end and b > start; "
-    "skip special tokens, whose span is (0, 0).",
+    hint=(
+        "A token covers the span when their character ranges overlap at all; special tokens have an empty range.",
+        "With a token's offsets (a, b) and the span [start, end), they overlap when a < end and b > start; skip tokens whose range is empty.",
+    ),
 )
 def covering_tokens(fn: Any) -> None:
     offsets = [(0, 0), (0, 3), (3, 8), (9, 13), (14, 20), (20, 21), (0, 0)]

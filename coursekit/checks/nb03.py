@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from coursekit.checks import CheckFailed, call, exercise, expect, expect_close, expect_shape
+from coursekit.checks import (
+    CheckFailed,
+    call,
+    exercise,
+    expect,
+    expect_close,
+    expect_shape,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+)
 
 
 def _tensors(*shapes: tuple[int, ...], seed: int = 0) -> list[Any]:
@@ -27,8 +35,10 @@ def _is_tensor(value: Any, name: str) -> None:
 @exercise(
     "03.1",
     "attention scores Q·Kᵀ/√d_k",
-    hint="multiply q by k transposed on its last two axes (k.transpose(-2, -1)), "
-    "then divide by math.sqrt(d_k) where d_k = q.shape[-1].",
+    hint=(
+        "Compare each query with each key by a dot product, scaled so that the scores do not grow with the dimension.",
+        "Matrix-multiply q with k transposed on its last two axes, then divide by the square root of q's last dimension.",
+    ),
 )
 def attention_scores(fn: Any) -> None:
     import torch
@@ -54,8 +64,10 @@ def attention_scores(fn: Any) -> None:
 @exercise(
     "03.2",
     "causal mask",
-    hint="torch.ones(n, n, dtype=torch.bool).tril(): row i (the query) may see columns 0..i, "
-    "itself included; True means 'may attend'.",
+    hint=(
+        "Position i may attend to itself and to earlier positions, never to later ones: which triangle of the n × n matrix is allowed?",
+        "You need an n × n boolean matrix that is True on and below the diagonal; torch tensors have a method that keeps the lower triangle.",
+    ),
 )
 def causal_mask(fn: Any) -> None:
     import torch
@@ -86,8 +98,10 @@ def causal_mask(fn: Any) -> None:
 @exercise(
     "03.3",
     "softmax that does not overflow",
-    hint="subtract x.amax(dim=-1, keepdim=True) before exp, then divide by the sum over the "
-    "last axis (keepdim=True so it broadcasts).",
+    hint=(
+        "exp(1000) overflows, and softmax does not change when the same number is subtracted from every score of a row.",
+        "Subtract each row's maximum (keeping the dimension, so it broadcasts), exponentiate, and divide by the row's sum.",
+    ),
 )
 def stable_softmax(fn: Any) -> None:
     import torch
@@ -116,8 +130,10 @@ def stable_softmax(fn: Any) -> None:
 @exercise(
     "03.4",
     "split into heads",
-    hint="view as (batch, seq, n_heads, d_head), then transpose(1, 2): a plain .view to "
-    "(batch, n_heads, seq, d_head) keeps the right shape but mixes tokens into the wrong heads.",
+    hint=(
+        "First cut the last axis into (n_heads, d_head), then move the heads axis in front of the sequence axis.",
+        "A reshape straight to (batch, n_heads, seq, d_head) has the right shape but mixes tokens across heads: view to (batch, seq, n_heads, d_head) first, then swap axes 1 and 2.",
+    ),
 )
 def split_heads(fn: Any) -> None:
     import torch

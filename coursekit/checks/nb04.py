@@ -12,6 +12,7 @@ from coursekit.checks import (
     expect,
     expect_close,
     expect_shape,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
     require_attempted,
 )
 
@@ -30,8 +31,10 @@ def _batch(seed: int = 0) -> tuple[Any, Any]:
 @exercise(
     "04.1",
     "the shifted next-token loss",
-    hint="logits[:, :-1] predict labels[:, 1:]; flatten both with .reshape(-1, vocab) and "
-    ".reshape(-1), then F.cross_entropy(..., ignore_index=-100).",
+    hint=(
+        "Position t predicts token t + 1: shift the logits and the labels against each other before taking the loss.",
+        "Drop the last position of the logits and the first of the labels, flatten both, and use a cross-entropy that ignores the label -100.",
+    ),
 )
 def shifted_loss(fn: Any) -> None:
     import torch
@@ -74,8 +77,10 @@ BATCH_TOKENS = [100, 20, 80]
 @exercise(
     "04.2",
     "corpus perplexity from batch losses",
-    hint="turn each batch's mean loss back into a total (mean × tokens), add the totals, "
-    "divide by the total number of tokens, then math.exp.",
+    hint=(
+        "A batch's mean loss hides how many tokens it had: perplexity averages over the corpus's tokens, not over its batches.",
+        "Turn each mean back into a total (mean × its token count), add the totals, divide by the total token count, then exponentiate.",
+    ),
 )
 def corpus_perplexity(fn: Any) -> None:
     got = call(fn, list(BATCH_LOSSES), list(BATCH_TOKENS), name="corpus_perplexity")
@@ -138,8 +143,10 @@ def _step_setup(seed: int = 0) -> tuple[Any, Any, Any]:
 @exercise(
     "04.3",
     "a correct training step",
-    hint="model.train(); out = model(**batch) (labels inside: the model shifts them and returns "
-    "out.loss); optimizer.zero_grad(); out.loss.backward(); optimizer.step(); return out.loss.item().",
+    hint=(
+        "A step is: forward pass, clear the old gradients, backward pass, update; the model returns its loss when the batch has labels.",
+        "Clear the gradients before backward (not between backward and step), then step, and return the loss as a plain Python number.",
+    ),
 )
 def train_step(fn: Any) -> None:
     import torch
@@ -188,8 +195,10 @@ def train_step(fn: Any) -> None:
 @exercise(
     "04.4",
     "greedy next-token predictions",
-    hint="the vocabulary is the LAST axis of the logits: logits.argmax(dim=-1) gives one token "
-    "id per position, shape (batch, seq).",
+    hint=(
+        "At each position the prediction is the vocabulary entry with the highest score: which axis of the logits is the vocabulary?",
+        "Take the argmax over the last axis; the result has shape (batch, seq).",
+    ),
 )
 def next_token_ids(value: Any, logits: Any) -> None:
     require_attempted(value, "predicted")

@@ -6,7 +6,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from coursekit.checks import CheckFailed, NotAttempted, call, exercise, expect
+from coursekit.checks import (
+    CheckFailed,
+    NotAttempted,
+    call,
+    exercise,
+    expect,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+)
 
 #: (total_steps, warmup_steps) cases for exercise 05.1
 SCHEDULE_CASES = [(10, 2), (100, 10), (7, 0), (30, 29)]
@@ -26,8 +33,10 @@ def _number(value: Any, name: str) -> float:
 @exercise(
     "05.1",
     "warm-up then linear decay",
-    hint="before warmup_steps: peak_lr * step / warmup_steps; after: "
-    "peak_lr * (total_steps - step) / (total_steps - warmup_steps), never below 0.",
+    hint=(
+        "Two phases: the rate climbs linearly from 0 to the peak during warm-up, then falls linearly to 0 at the last step.",
+        "Before warmup_steps, scale peak_lr by the share of the warm-up done; after it, by the share of the decay phase still left; never return a negative rate.",
+    ),
 )
 def warmup_schedule(fn: Any) -> None:
     from coursekit.train import lr_factor
@@ -65,8 +74,10 @@ def _tiny_model() -> Any:
 @exercise(
     "05.2",
     "freeze the encoder for a linear probe",
-    hint="loop over model.base_model.parameters() and set requires_grad = False; then sum "
-    "p.numel() over the parameters that still require gradients.",
+    hint=(
+        "A linear probe trains only the classification head: the pretrained encoder must receive no gradient.",
+        "The encoder is model.base_model: switch off requires_grad on its parameters, then count the elements of the parameters that still require gradients.",
+    ),
 )
 def freeze_encoder(fn: Any) -> None:
     model = _tiny_model()
@@ -108,8 +119,10 @@ def _sgd_step_reference(micro_batches: list[dict[str, Any]]) -> dict[str, Any]:
 @exercise(
     "05.3",
     "one optimizer step with gradient accumulation",
-    hint="optimizer.zero_grad(); for each micro-batch: (model(**batch).loss / k).backward(); "
-    "then a single optimizer.step(); return the mean of the k losses.",
+    hint=(
+        "k micro-batches must give the same update as one batch k times larger: gradients add up across backward calls, so scale each loss.",
+        "Clear the gradients once, backpropagate each micro-batch's loss divided by k, take a single optimizer step at the end, and return the mean loss.",
+    ),
 )
 def accumulation_step(fn: Any) -> None:
     import torch
@@ -165,7 +178,10 @@ def accumulation_step(fn: Any) -> None:
 @exercise(
     "05.4",
     "memory of fp32 training with AdamW",
-    hint="per parameter: 4 bytes of weight + 4 of gradient + 8 for AdamW's two moments.",
+    hint=(
+        "Count the bytes each parameter needs while training in fp32 with AdamW: the weight, its gradient, and the optimizer's state.",
+        "4 bytes of weight, 4 of gradient, and AdamW keeps two moments of 4 bytes each.",
+    ),
 )
 def adamw_memory(fn: Any) -> None:
     for n in (1, 1_000, 22_713_216, 7_000_000_000):

@@ -7,9 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.checks import CheckFailed, call, exercise, expect, expect_type
-
-LABELS = ("negative", "neutral", "positive")
+from coursekit.checks import (
+    CheckFailed,
+    call,
+    exercise,
+    expect,
+    expect_type,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+)
+from coursekit.schema import LABELS
 
 #: (y_true, y_pred) pairs for exercise 06.1, chosen so accuracy, micro-, weighted-
 #: and macro-F1 all differ, one with a class that is never predicted
@@ -54,8 +60,10 @@ def _as_number(value: Any, name: str) -> float:
 @exercise(
     "06.1",
     "macro-F1 by hand",
-    hint="for each label count TP, FP, FN; F1 = 2TP / (2TP + FP + FN) (0 when the denominator is 0); "
-    "macro-F1 is the plain mean over the 3 labels.",
+    hint=(
+        "Macro-F1 is the plain mean of one F1 per label; each label's F1 comes from its true positives, false positives and false negatives.",
+        "Per label, F1 = 2·TP / (2·TP + FP + FN), and 0 when the label occurs in neither list; average over the 3 labels.",
+    ),
 )
 def macro_f1(fn: Any) -> None:
     from sklearn.metrics import accuracy_score
@@ -98,8 +106,10 @@ def _labels_at(scores: np.ndarray, low: float, high: float) -> list[str]:
 @exercise(
     "06.2",
     "choose the thresholds on validation",
-    hint="loop over every (low, high) pair of GRID with low <= high, label the validation scores "
-    "(< low negative, > high positive, else neutral), keep the pair with the best macro-F1.",
+    hint=(
+        "Try every pair of thresholds on the grid and keep the pair whose labels score best on the validation split (never on test).",
+        "Only pairs with low <= high make sense; turn scores into labels with sentiment.scores_to_labels and score them with metrics.macro_f1.",
+    ),
 )
 def thresholds(fn: Any) -> None:
     from coursekit.metrics import accuracy, macro_f1
@@ -151,8 +161,10 @@ def _ece_cases() -> list[tuple[np.ndarray, np.ndarray, int]]:
 @exercise(
     "06.3",
     "expected calibration error by hand",
-    hint="confidence = probs.max(1), correct = probs.argmax(1) == y; put each prediction in one of "
-    "n_bins equal-width bins of confidence; ECE = sum over bins of (bin size / n) * |accuracy - mean confidence|.",
+    hint=(
+        "Group the predictions by how confident they were: in a calibrated model each group's accuracy equals its mean confidence.",
+        "Confidence is the largest probability; use n_bins equal-width bins of (0, 1]; ECE adds, over the bins, each bin's share of the predictions times |accuracy - mean confidence|.",
+    ),
 )
 def ece(fn: Any) -> None:
     from coursekit.metrics import expected_calibration_error, reliability_bins
@@ -196,8 +208,10 @@ def _slice_report() -> Any:
 @exercise(
     "06.4",
     "find the error slice",
-    hint="keep the rows with n >= min_n, then return the index label of the smallest value in "
-    "the model's column (idxmin), as a str.",
+    hint=(
+        "Small slices are noisy: ignore the slices with fewer than min_n reviews, then look for the model's worst score.",
+        "Filter the report's rows on its n column, then take the index label of the minimum of the model's column, as a str.",
+    ),
 )
 def worst_slice(fn: Any) -> None:
     report = _slice_report()

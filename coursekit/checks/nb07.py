@@ -12,6 +12,7 @@ from coursekit.checks import (
     expect,
     expect_close,
     expect_shape,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
 )
 
 
@@ -33,9 +34,10 @@ def _kept(values: Any) -> list[bool]:
 @exercise(
     "07.1",
     "top-p (nucleus) filtering",
-    hint="sort the logits high to low, softmax, cumsum; a token is kept while the mass of the "
-    "tokens *before* it is below p (so the token that crosses p stays); set the others to -inf "
-    "in the original order (scatter back, or compare with a threshold).",
+    hint=(
+        "Keep the smallest set of most likely tokens whose probabilities reach p and remove the rest; the token that crosses p stays.",
+        "Sort the logits high to low, softmax, and compare the probability mass *before* each token with p; put the keep/drop decisions back in the original order and set the dropped logits to -inf.",
+    ),
 )
 def top_p(fn: Any) -> None:
     import torch
@@ -102,9 +104,10 @@ def _reference_coverage(text: str, attributes: dict[str, str]) -> float:
 @exercise(
     "07.2",
     "attribute coverage",
-    hint="lower-case the text and each value; a value counts when it appears as whole words "
-    r"(re.search with (?<![a-z0-9]) and (?![a-z0-9]) around re.escape(value)); "
-    "return mentioned / number of attributes.",
+    hint=(
+        "Coverage is the share of the attribute values that the text mentions as whole words, ignoring case.",
+        "Lower-case both, escape each value for a regex and require that no letter or digit touches it on either side; divide the number found by the number of attributes.",
+    ),
 )
 def coverage(fn: Any) -> None:
     cases = [
@@ -158,9 +161,10 @@ def _reference_step(q: Any, k_new: Any, v_new: Any, cache_k: Any, cache_v: Any) 
 @exercise(
     "07.3",
     "one KV-cached attention step",
-    hint="append the new key and value to the cache along the sequence axis (dim=-2) with "
-    "torch.cat, then softmax(q @ K.transpose(-1, -2) / sqrt(d)) @ V; no mask is needed for "
-    "the one new query: it may see every cached position.",
+    hint=(
+        "With a KV cache, the new token's key and value join the cached ones, and only the new query attends.",
+        "Concatenate along the sequence axis (dim=-2), then scaled dot-product attention of the one query over all the keys; no mask is needed, since it may see every cached position. Return the output and both grown caches.",
+    ),
 )
 def kv_step(fn: Any) -> None:
     import torch
@@ -210,8 +214,10 @@ def _reference_distinct(texts: list[str], n: int) -> float:
 @exercise(
     "07.4",
     "distinct-n",
-    hint="collect every n-gram (tuple of n consecutive lower-cased words) of every text in one "
-    "list; return len(set(ngrams)) / len(ngrams), or 0.0 when there are none.",
+    hint=(
+        "distinct-n is the share of n-grams that are unique, pooled over all the texts.",
+        "Lower-case and split each text into words, collect every run of n consecutive words in one list, and divide the number of distinct ones by the total (0.0 when there are none).",
+    ),
 )
 def distinct(fn: Any) -> None:
     cases = [

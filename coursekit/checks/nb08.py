@@ -13,6 +13,7 @@ from coursekit.checks import (
     expect,
     expect_close,
     expect_shape,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
 )
 
 
@@ -30,8 +31,10 @@ def _as_array(value: Any, name: str) -> np.ndarray:
 @exercise(
     "08.1",
     "mean pooling with the attention mask",
-    hint="multiply the token vectors by mask.unsqueeze(-1), sum over dim=1, "
-    "and divide by the number of real tokens (mask.sum(dim=1, keepdim=True)).",
+    hint=(
+        "Average over the real tokens only: padding positions must count neither in the sum nor in the number of tokens.",
+        "Broadcast the mask over the embedding axis, sum the masked vectors over the sequence axis, and divide by each row's number of real tokens.",
+    ),
 )
 def mean_pooling(fn: Any) -> None:
     import torch
@@ -67,8 +70,10 @@ def mean_pooling(fn: Any) -> None:
 @exercise(
     "08.2",
     "mean reciprocal rank",
-    hint="the rank of the right answer is 1 + the number of documents that score higher; "
-    "average 1 / rank over the queries.",
+    hint=(
+        "For each query, find where the right answer ranks among all the documents, then average the reciprocal ranks.",
+        "The rank is 1 plus the number of documents that score strictly higher than the right one; MRR is the mean of 1 / rank.",
+    ),
 )
 def mean_reciprocal_rank(fn: Any) -> None:
     scores = np.array(
@@ -114,8 +119,10 @@ def mean_reciprocal_rank(fn: Any) -> None:
 @exercise(
     "08.3",
     "the lowest threshold that keeps precision",
-    hint="sort by score, descending; for each candidate threshold count answered and right "
-    "(cumulative sums), keep those with precision >= target, return the lowest.",
+    hint=(
+        "A lower threshold answers more questions but lets more wrong answers through: find the lowest one whose answers are still right often enough.",
+        "Sort by score, descending: answering the top j has precision (right among them) / j; among the scores where that reaches the target, return the lowest.",
+    ),
 )
 def pick_threshold(fn: Any) -> None:
     scores = np.array([0.9, 0.5, 0.8, 0.6, 0.7])
@@ -148,8 +155,10 @@ def pick_threshold(fn: Any) -> None:
 @exercise(
     "08.4",
     "most similar products",
-    hint="normalise the rows, take dot products with row i, exclude i itself, "
-    "then argsort in descending order and keep k.",
+    hint=(
+        "Cosine similarity is the dot product of unit-length vectors, and a product is not its own neighbour.",
+        "Normalise the rows, score every row against row i, rule out i itself, and return the indices of the k highest scores, best first.",
+    ),
 )
 def most_similar(fn: Any) -> None:
     emb = np.array(

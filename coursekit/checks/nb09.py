@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.checks import CheckFailed, call, exercise, expect, expect_close
+from coursekit.checks import (
+    CheckFailed,
+    call,
+    exercise,
+    expect,
+    expect_close,
+    hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+)
 
 
 def _number(value: Any, name: str) -> float:
@@ -24,8 +31,10 @@ def _number(value: Any, name: str) -> float:
 @exercise(
     "09.1",
     "the two-proportion z statistic",
-    hint="z = (p_b - p_a) / sqrt(p (1 - p) (1/n_a + 1/n_b)) with the POOLED rate "
-    "p = (clicks_a + clicks_b) / (n_a + n_b).",
+    hint=(
+        "Under the null hypothesis both variants share one click rate: estimate it from the two groups together.",
+        "Divide the difference of the two rates by its standard error sqrt(p (1 - p) (1/n_a + 1/n_b)), where p is the pooled rate of both groups.",
+    ),
 )
 def z_statistic(fn: Any) -> None:
     from statsmodels.stats.proportion import proportions_ztest
@@ -49,8 +58,10 @@ def z_statistic(fn: Any) -> None:
 @exercise(
     "09.2",
     "impressions needed per arm",
-    hint="n = (z_{1-α/2} sqrt(2 p̄(1-p̄)) + z_{power} sqrt(p_a(1-p_a) + p_b(1-p_b)))² / (p_b - p_a)², "
-    "with z from scipy.stats.norm.ppf; round up.",
+    hint=(
+        "The sample size grows with the square of (the z for significance + the z for power) and shrinks with the square of the effect you want to see.",
+        "Use the normal quantiles for 1 - alpha/2 and for the power; the variance terms are 2 p̄(1 - p̄) under the null (p̄ the mean rate) and p_a(1 - p_a) + p_b(1 - p_b) under the alternative; round up.",
+    ),
 )
 def sample_size(fn: Any) -> None:
     from coursekit.experiments import sample_size_per_arm
@@ -75,8 +86,10 @@ def sample_size(fn: Any) -> None:
 @exercise(
     "09.3",
     "one Thompson-sampling step",
-    hint="draw rng.beta(1 + successes, 1 + failures) for every arm (uniform prior) "
-    "and return the index of the largest draw.",
+    hint=(
+        "Thompson sampling draws one plausible click rate per arm from its posterior and shows the arm with the best draw.",
+        "With a uniform prior the posterior is Beta(1 + successes, 1 + failures); draw with the given rng and return the index of the largest draw, as an int.",
+    ),
 )
 def thompson_step(fn: Any) -> None:
     rng = np.random.default_rng(9)
@@ -132,7 +145,10 @@ def thompson_step(fn: Any) -> None:
 @exercise(
     "09.4",
     "cumulative regret",
-    hint="regret of one step = best rate - rate of the arm shown; np.cumsum it over the steps.",
+    hint=(
+        "Regret counts the clicks lost against always showing the best arm, added up over time.",
+        "One step's regret is the best rate minus the rate of the arm shown; return the running total over the steps.",
+    ),
 )
 def cumulative_regret(fn: Any) -> None:
     rates = np.array([0.02, 0.05, 0.03])
