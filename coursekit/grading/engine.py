@@ -373,7 +373,6 @@ def grade_notebook(
             grade.errors.append(f"cell {number}: {error}")
     if died:
         grade.errors.append(died)
-    seen_keys = set()
     for call, index in zip(plan.calls, plan.emit_cells, strict=True):
         state = _verdict(cells[index], call.key)
         if state is None:
@@ -393,7 +392,6 @@ def grade_notebook(
                 float(state.get("seconds", 0.0)),
             )
         )
-        seen_keys.add(call.key)
     forged = [
         index
         for index in plan.learner_cells
