@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from coursekit.train import count_parameters  # re-exported: A.count_parameters(mha)
+
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
@@ -286,11 +288,6 @@ def causal_mask_like(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """A causal mask for ``n_q`` queries over ``n_k`` keys (the queries are the *last* ``n_q``)."""
     n_q, n_k = q.shape[-2], k.shape[-2]
     return torch.ones(n_q, n_k, dtype=torch.bool, device=q.device).tril(diagonal=n_k - n_q)
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters of a module."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 # --------------------------------------------------------------------------- a real BERT

@@ -287,6 +287,30 @@ def thompson_choose(
     return draws.argmax(axis=-1)
 
 
+def thompson_run(
+    rates: Sequence[float], horizon: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Thompson-sampling bandit, one impression at a time (the loop notebook 09 builds).
+
+    Each impression: one Beta(1 + successes, 1 + failures) draw per arm, the largest draw's arm
+    is shown, the shopper clicks with that arm's true rate (``rng.random() < rate``), and only
+    the shown arm's counts change. Returns ``(arms, clicks)``, one entry per impression.
+    :func:`simulate_bandit` does the same for many runs at once, vectorised.
+    """
+    rates_arr = np.asarray(rates, dtype=np.float64)
+    if rates_arr.ndim != 1 or len(rates_arr) < 1 or horizon < 0:
+        raise ValueError("rates should list the arms' click rates and horizon be >= 0")
+    successes, failures = np.zeros(len(rates_arr)), np.zeros(len(rates_arr))
+    arms, clicks = np.empty(horizon, dtype=np.int64), np.empty(horizon, dtype=bool)
+    for t in range(horizon):
+        arm = int(thompson_choose(successes, failures, rng))
+        clicked = bool(rng.random() < rates_arr[arm])
+        successes[arm] += clicked
+        failures[arm] += not clicked
+        arms[t], clicks[t] = arm, clicked
+    return arms, clicks
+
+
 def thompson(prior: tuple[float, float] = (1.0, 1.0)) -> Policy:
     """Thompson sampling with a Beta(a, b) prior on each arm's click rate (Beta(1, 1) = uniform).
 
@@ -456,6 +480,7 @@ __all__ = [
     "simulate_peeking",
     "thompson",
     "thompson_choose",
+    "thompson_run",
     "two_proportion_ztest",
     "ucb1",
     "z_statistic",

@@ -229,16 +229,6 @@ def process_logits(
 # --------------------------------------------------------------------------- GPT-2 with a KV cache
 
 
-def _split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
-    batch, seq, width = x.shape
-    return x.view(batch, seq, n_head, width // n_head).transpose(1, 2)
-
-
-def _merge_heads(x: torch.Tensor) -> torch.Tensor:
-    batch, heads, seq, head_dim = x.shape
-    return x.transpose(1, 2).reshape(batch, seq, heads * head_dim)
-
-
 def cached_attention(
     q: torch.Tensor,
     k_new: torch.Tensor,
@@ -280,6 +270,8 @@ def gpt2_forward(
     """
     import torch
 
+    from coursekit.attention import merge_heads, split_heads
+
     cfg = model.config
     tr = model.transformer
     past_len = cache[0][0].shape[2] if cache else 0
@@ -298,9 +290,9 @@ def gpt2_forward(
             scale /= layer + 1
         x = block.ln_1(h)
         q, k, v = block.attn.c_attn(x).split(cfg.n_embd, dim=2)
-        q, k, v = (_split_heads(t, cfg.n_head) for t in (q, k, v))
+        q, k, v = (split_heads(t, cfg.n_head) for t in (q, k, v))
         out, kv = cached_attention(q, k, v, cache[layer] if cache else None, scale=scale)
-        h = h + block.attn.c_proj(_merge_heads(out))
+        h = h + block.attn.c_proj(merge_heads(out))
         h = h + block.mlp(block.ln_2(h))
         new_cache.append(kv)
     return model.lm_head(tr.ln_f(h)), new_cache

@@ -164,3 +164,78 @@ def test_expect_number_map_accepts_dicts_and_series_and_rejects_the_rest():
     for bad, words in [([1, 2], "dict"), ({"pos": "many"}, "number")]:
         with pytest.raises(CheckFailed, match=words):
             expect_number_map(bad, "x")
+
+
+# ----------------------------------------------------------------- your own work
+
+
+def test_call_own_catches_the_reference_however_it_is_reached():
+    """Module attribute, imported name, captured name, or the reference itself: all caught;
+    the learner's own code passes, and the references are restored afterwards."""
+    import coursekit.tokenization as tk
+    from coursekit.checks import UsedReference, call_own
+    from coursekit.tokenization import merge_pair
+
+    forbid = ["coursekit.tokenization.merge_pair"]
+    words = {("a", "b"): 2}
+
+    def via_module(w):
+        return tk.merge_pair(w, ("a", "b"))
+
+    def via_import(w):
+        return merge_pair(w, ("a", "b"))
+
+    captured = merge_pair
+
+    def via_closure(w):
+        return captured(w, ("a", "b"))
+
+    for cheat in (via_module, via_import, via_closure, merge_pair):
+        with pytest.raises(UsedReference, match="merge_pair"):
+            call_own(cheat, words, ("a", "b"), forbid=forbid) if cheat is merge_pair else call_own(
+                cheat, words, forbid=forbid
+            )
+    assert call_own(lambda w: {("ab",): 2}, words, forbid=forbid) == {("ab",): 2}
+    assert tk.merge_pair is merge_pair and captured is merge_pair
+
+
+def test_call_own_catches_a_forbidden_class_and_library_function():
+    from coursekit.checks import UsedReference, call_own
+
+    class Mine(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = torch.nn.MultiheadAttention(8, 2)
+
+    with pytest.raises(UsedReference, match="MultiheadAttention"):
+        call_own(Mine, forbid=["torch.nn.MultiheadAttention"])
+    q = torch.randn(1, 2, 3)
+    with pytest.raises(UsedReference, match="scaled_dot_product_attention"):
+        call_own(
+            lambda x: torch.nn.functional.scaled_dot_product_attention(x, x, x),
+            q,
+            forbid=["torch.nn.functional.scaled_dot_product_attention"],
+        )
+    assert call_own(lambda x: x.softmax(-1), q, forbid=["torch.nn.MultiheadAttention"]).shape == (
+        1,
+        2,
+        3,
+    )
+
+
+def test_own_or_reference_follows_the_latest_verdict(capsys):
+    from coursekit.checks import own_or_reference, passed
+
+    def mine(a, b):
+        return a + b
+
+    check_add(None)  # not attempted
+    assert not passed("99.1")
+    assert own_or_reference(mine, sum, "99.1", "adder") is sum
+    assert "not passed yet" in capsys.readouterr().out.splitlines()[-1]
+    check_add(mine)
+    assert passed("99.1")
+    assert own_or_reference(mine, sum, "99.1", "adder") is mine
+    assert "Using your adder" in capsys.readouterr().out.splitlines()[-1]
+    check_add(lambda a, b: a - b)  # a later wrong attempt: back to the reference
+    assert own_or_reference(mine, sum, "99.1", "adder") is sum

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ from check_helpers import blank, crash
 
 from coursekit.checks import NOT_ATTEMPTED, NOT_YET, PASSED, nb01, nb02
 from coursekit.text import english_stopwords, is_negation, remove_stopwords
-from coursekit.tokenization import merge_pair, pad_batch, pair_counts
+from coursekit.tokenization import pad_batch
 
 # ----------------------------------------------------------------- 01.1 stopword filter
 
@@ -77,13 +76,14 @@ def test_pii_scrubber(answer, status, fragment):
     _assert(nb01.pii_scrubber.evaluate(answer), status, fragment)
 
 
-def test_reference_scrubber_passes():
+def test_reference_scrubber_is_not_an_answer():
     from coursekit.text import scrub_pii
 
-    _assert(nb01.pii_scrubber.evaluate(scrub_pii), PASSED)
+    _assert(nb01.pii_scrubber.evaluate(scrub_pii), NOT_YET, "write your own")
+    _assert(nb01.pii_scrubber.evaluate(lambda t: scrub_pii(t)), NOT_YET, "calls `scrub_pii`")
 
 
-# ----------------------------------------------------------------- 01.3 tokens per label
+# ----------------------------------------------------------------- 01.4 tokens per label
 
 FAKE = pd.DataFrame(
     {
@@ -146,41 +146,7 @@ def test_tokens_per_label_mistakes(fake_reviews):
     _assert(nb01.tokens_per_label.evaluate(off), NOT_YET, "expected")
 
 
-# ----------------------------------------------------------------- 02.1 BPE merge step
-
-
-def good_merge_step(words):
-    counts = pair_counts(words)
-    best = max(counts, key=counts.get)
-    return best, merge_pair(words, best)
-
-
-def unweighted_merge_step(words):
-    counts = Counter(p for w in words for p in zip(w, w[1:], strict=False))
-    best = max(counts, key=counts.get)
-    return best, merge_pair(words, best)
-
-
-def countless_merge_step(words):  # a plausible mistake: the counts get lost
-    best, merged = good_merge_step(words)
-    return best, dict.fromkeys(merged, 1)
-
-
-@pytest.mark.parametrize(
-    ("answer", "status", "fragment"),
-    [
-        (good_merge_step, PASSED, "passed"),
-        (None, NOT_ATTEMPTED, "still None"),
-        (blank, NOT_ATTEMPTED, "NotImplementedError"),
-        (crash, NOT_YET, "raised KeyError"),
-        (lambda w: ["l", "o"], NOT_YET, "should be a tuple"),
-        (unweighted_merge_step, NOT_YET, "weight each pair"),
-        (lambda w: (good_merge_step(w)[0], w), NOT_YET, "expected words"),
-        (countless_merge_step, NOT_YET, "expected words"),
-    ],
-)
-def test_bpe_merge_step(answer, status, fragment):
-    _assert(nb02.bpe_merge_step.evaluate(answer), status, fragment)
+# 02.1 (the byte-level BPE build-it exercise) is tested in tests/test_exercises_nb02.py.
 
 
 # ----------------------------------------------------------------- 02.2 padding and mask
@@ -210,10 +176,12 @@ def left_pad(seqs, pad_id, max_length=None):
     [
         (good_pad, PASSED, "passed"),
         (
-            lambda s, p, m=None: tuple(np.array(x) for x in pad_batch(s, p, m)),
+            lambda s, p, m=None: tuple(np.array(x) for x in good_pad(s, p, m)),
             PASSED,
             "passed",
         ),
+        (lambda s, p, m=None: pad_batch(s, p, m), NOT_YET, "calls `pad_batch`"),
+        (pad_batch, NOT_YET, "`pad_batch` itself"),
         (None, NOT_ATTEMPTED, "still None"),
         (blank, NOT_ATTEMPTED, "NotImplementedError"),
         (crash, NOT_YET, "raised KeyError"),
@@ -259,6 +227,12 @@ def good_cover(offsets, start, end):
             lambda o, s, e: [i for i, (a, b) in enumerate(o) if a <= e and b >= s],
             NOT_YET,
             "special token",
+        ),
+        (nb02.reference_covering_tokens, NOT_YET, "`reference_covering_tokens` itself"),
+        (
+            lambda o, s, e: nb02.reference_covering_tokens(o, s, e),
+            NOT_YET,
+            "calls `reference_covering_tokens`",
         ),
     ],
 )

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from check_helpers import COMMON
 from check_helpers import assert_verdict as _assert
 
+from coursekit import lm
 from coursekit.checks import NOT_ATTEMPTED, NOT_YET, PASSED, nb03, nb04
 
 # ----------------------------------------------------------------- 03.1 scores
@@ -32,7 +33,7 @@ def test_attention_scores(answer, status, fragment):
     _assert(nb03.attention_scores.evaluate(answer), status, fragment)
 
 
-# ----------------------------------------------------------------- 03.2 causal mask
+# ----------------------------------------------------------------- 03.3 causal mask
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_causal_mask(answer, status, fragment):
     _assert(nb03.causal_mask.evaluate(answer), status, fragment)
 
 
-# ----------------------------------------------------------------- 03.3 stable softmax
+# ----------------------------------------------------------------- 03.2 stable softmax
 
 
 def good_softmax(x):
@@ -65,7 +66,8 @@ def good_softmax(x):
         (good_softmax, PASSED, "passed"),
         *COMMON,
         (lambda x: torch.exp(x) / torch.exp(x).sum(-1, keepdim=True), NOT_YET, "overflows"),
-        (lambda x: torch.softmax(x, dim=0), NOT_YET, "wrong axis"),
+        (lambda x: torch.exp(x) / torch.exp(x).sum(0), NOT_YET, "wrong axis"),
+        (lambda x: torch.softmax(x, dim=-1), NOT_YET, "write your own"),
         (lambda x: torch.exp(x - x.max()), NOT_YET, "off by"),
         (lambda x: good_softmax(x).numpy(), NOT_YET, "torch.Tensor"),
     ],
@@ -100,7 +102,7 @@ def test_split_heads(answer, status, fragment):
     _assert(nb03.split_heads.evaluate(answer), status, fragment)
 
 
-# ----------------------------------------------------------------- 04.1 shifted loss
+# ----------------------------------------------------------------- 04.2 shifted loss
 
 
 def good_loss(logits, labels):
@@ -114,6 +116,8 @@ def good_loss(logits, labels):
         (good_loss, PASSED, "passed"),
         *COMMON,
         (lambda lo, la: good_loss(lo, la).item(), NOT_YET, "0-dim tensor"),
+        # the course's version of the answer (shown only after this exercise) does not pass
+        (lambda lo, la: lm.shifted_cross_entropy(lo, la), NOT_YET, "write your own"),
         (
             lambda lo, la: F.cross_entropy(lo.reshape(-1, lo.shape[-1]), la.reshape(-1)),
             NOT_YET,
@@ -146,7 +150,7 @@ def test_shifted_loss(answer, status, fragment):
     _assert(nb04.shifted_loss.evaluate(answer), status, fragment)
 
 
-# ----------------------------------------------------------------- 04.2 corpus perplexity
+# ----------------------------------------------------------------- 04.1 corpus perplexity
 
 
 def good_ppl(losses, tokens):
@@ -174,7 +178,7 @@ def test_corpus_perplexity(answer, status, fragment):
     _assert(nb04.corpus_perplexity.evaluate(answer), status, fragment)
 
 
-# ----------------------------------------------------------------- 04.3 training step
+# ----------------------------------------------------------------- 04.4 training step
 
 
 def good_step(model, batch, optimizer):
@@ -251,7 +255,7 @@ def test_train_step(answer, status, fragment):
     _assert(nb04.train_step.evaluate(answer), status, fragment)
 
 
-# ----------------------------------------------------------------- 04.4 argmax axis
+# ----------------------------------------------------------------- 04.3 argmax axis
 
 LOGITS = torch.randn(2, 5, 7, generator=torch.Generator().manual_seed(0))
 

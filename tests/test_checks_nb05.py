@@ -1,4 +1,6 @@
-"""Every notebook-05 check passes on the reference answer and fails, specifically, otherwise."""
+"""Every notebook-05 check passes on the reference answer and fails, specifically, otherwise.
+
+Exercise 05.3 (the training step) has its own file, tests/test_exercises_nb05.py."""
 
 from __future__ import annotations
 
@@ -28,17 +30,6 @@ def freeze_encoder(model):
     for p in model.base_model.parameters():
         p.requires_grad = False
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def accumulation_step(model, batches, optimizer):
-    optimizer.zero_grad()
-    total = 0.0
-    for batch in batches:
-        loss = model(**batch).loss / len(batches)
-        loss.backward()
-        total += loss.item()
-    optimizer.step()
-    return total
 
 
 def adamw_training_bytes(n_params):
@@ -87,6 +78,25 @@ def test_schedule_passes_and_fails():
     assert status(check.warmup_schedule, lambda *a: "0.1").message.endswith("str")
 
 
+def test_schedule_does_not_pass_on_a_ready_made_one():
+    from coursekit import train
+
+    def with_lr_factor(step, total, warm, peak):
+        return peak * train.lr_factor(step, total, warm)
+
+    def with_scheduler(step, total, warm, peak):
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=peak)
+        sched = train.make_scheduler(opt, total, warm / total if total else 0.0)
+        for _ in range(step):
+            opt.step()
+            sched.step()
+        return opt.param_groups[0]["lr"]
+
+    for answer in (with_lr_factor, with_scheduler):
+        verdict = status(check.warmup_schedule, answer)
+        assert verdict.status == NOT_YET and "write your own" in verdict.message
+
+
 # ---------------------------------------------------------------- 05.2
 def test_freeze_passes_and_fails():
     v = status(check.freeze_encoder, freeze_encoder)
@@ -118,52 +128,7 @@ def test_freeze_passes_and_fails():
 
 
 # ---------------------------------------------------------------- 05.3
-def test_accumulation_passes_and_fails():
-    assert status(check.accumulation_step, accumulation_step).status == PASSED
-    assert status(check.accumulation_step, None).status == NOT_ATTEMPTED
-    assert status(check.accumulation_step, _blank).status == NOT_ATTEMPTED
-    assert status(check.accumulation_step, [1, 2]).status == NOT_YET
-    assert "ZeroDivisionError" in status(check.accumulation_step, _boom).message
-
-    def no_division(model, batches, optimizer):
-        optimizer.zero_grad()
-        for batch in batches:
-            model(**batch).loss.backward()
-        optimizer.step()
-        return 1.0
-
-    assert "4x too big" in status(check.accumulation_step, no_division).message
-
-    def no_zero_grad(model, batches, optimizer):
-        for batch in batches:
-            (model(**batch).loss / len(batches)).backward()
-        optimizer.step()
-        return 1.0
-
-    assert "zero_grad" in status(check.accumulation_step, no_zero_grad).message
-
-    def step_each_time(model, batches, optimizer):
-        for batch in batches:
-            optimizer.zero_grad()
-            (model(**batch).loss / len(batches)).backward()
-            optimizer.step()
-        return 1.0
-
-    assert "step once" in status(check.accumulation_step, step_each_time).message
-
-    def no_step(model, batches, optimizer):
-        optimizer.zero_grad()
-        for batch in batches:
-            (model(**batch).loss / len(batches)).backward()
-        return 1.0
-
-    assert "did not change" in status(check.accumulation_step, no_step).message
-
-    def wrong_loss(model, batches, optimizer):
-        accumulation_step(model, batches, optimizer)
-        return 123.0
-
-    assert "mean micro-batch loss" in status(check.accumulation_step, wrong_loss).message
+# the training step, a build-it exercise: tests/test_exercises_nb05.py
 
 
 # ---------------------------------------------------------------- 05.4

@@ -85,8 +85,9 @@ def test_macro_f1_catches_labels_only_from_y_true():
     def seen_only(t, p):
         return f1_score(t, p, labels=sorted(set(t)), average="macro", zero_division=0)
 
-    # every case has all three classes in y_true, so this one is actually right:
-    assert check.macro_f1.evaluate(seen_only).status == PASSED
+    # the last case has no neutral review and no neutral prediction: its F1 is 0 and counts
+    verdict = check.macro_f1.evaluate(seen_only)
+    assert verdict.status == NOT_YET and "'neutral' occurs in neither list" in verdict.message
 
     def forgets_zero_division(t, p):
         return f1_score(t, p, labels=sorted(set(p)), average="macro")
@@ -95,6 +96,11 @@ def test_macro_f1_catches_labels_only_from_y_true():
 
 
 # ---------------------------------------------------------------- 06.2
+def test_exercise_ids_follow_the_notebook_order():
+    order = [check.macro_f1, check.thresholds, check.bootstrap_diff, check.ece, check.worst_slice]
+    assert [c.exercise_id for c in order] == ["06.1", "06.2", "06.3", "06.4", "06.5"]
+
+
 def test_thresholds_passes_on_reference(capsys):
     check.thresholds(choose_thresholds)
     out = capsys.readouterr().out
@@ -127,7 +133,7 @@ def test_thresholds_fail(answer, status, fragment):
     assert fragment in verdict.message
 
 
-# ---------------------------------------------------------------- 06.3
+# ---------------------------------------------------------------- 06.4
 def test_ece_passes_on_reference():
     assert check.ece.evaluate(ece_by_hand).status == PASSED
 
@@ -161,7 +167,7 @@ def test_ece_fails(answer, status, fragment):
     assert fragment in verdict.message
 
 
-# ---------------------------------------------------------------- 06.4
+# ---------------------------------------------------------------- 06.5
 def test_worst_slice_passes_on_reference():
     assert check.worst_slice.evaluate(worst_slice).status == PASSED
 

@@ -1,4 +1,7 @@
-"""Every notebook-07 check passes on the reference answer and fails, specifically, otherwise."""
+"""Notebook-07 checks 07.2-07.4 pass on the reference answer and fail, specifically, otherwise.
+
+Exercise 07.1 (the build-it sampler) has its own file, tests/test_exercises_nb07.py.
+"""
 
 from __future__ import annotations
 
@@ -17,68 +20,6 @@ def _blank(*args, **kwargs):
 
 def _boom(*args, **kwargs):
     raise RuntimeError("boom")
-
-
-# ---------------------------------------------------------------- 07.1 top-p
-
-
-def top_p_filter(logits, p):
-    sorted_logits, order = torch.sort(logits, descending=True)
-    probs = sorted_logits.softmax(-1)
-    keep_sorted = probs.cumsum(-1) - probs < p
-    keep = torch.zeros_like(keep_sorted).scatter(0, order, keep_sorted)
-    return logits.masked_fill(~keep, float("-inf"))
-
-
-def top_p_without_crossing(logits, p):
-    sorted_logits, order = torch.sort(logits, descending=True)
-    keep_sorted = sorted_logits.softmax(-1).cumsum(-1) <= p
-    keep_sorted[0] = True
-    keep = torch.zeros_like(keep_sorted).scatter(0, order, keep_sorted)
-    return logits.masked_fill(~keep, float("-inf"))
-
-
-def top_p_unsorted(logits, p):
-    probs = logits.softmax(-1)
-    keep = probs.cumsum(-1) - probs < p
-    return logits.masked_fill(~keep, float("-inf"))
-
-
-def top_p_probs(logits, p):
-    kept = top_p_filter(logits, p)
-    return kept.softmax(-1).log().where(~torch.isinf(kept), kept)
-
-
-def test_top_p_passes_on_solution():
-    assert check.top_p.evaluate(top_p_filter).status == PASSED
-
-
-def test_top_p_blank_wrong_type_raising():
-    assert check.top_p.evaluate(_blank).status == NOT_ATTEMPTED
-    assert check.top_p.evaluate(None).status == NOT_ATTEMPTED
-    v = check.top_p.evaluate(lambda logits, p: logits.tolist())
-    assert v.status == NOT_YET and "tensor" in v.message
-    v = check.top_p.evaluate(_boom)
-    assert v.status == NOT_YET and "boom" in v.message
-
-
-def test_top_p_plausible_mistakes():
-    v = check.top_p.evaluate(top_p_without_crossing)
-    assert v.status == NOT_YET and "crosses p" in v.message
-    v = check.top_p.evaluate(top_p_unsorted)
-    assert v.status == NOT_YET and "sort" in v.message
-    v = check.top_p.evaluate(top_p_probs)
-    assert v.status == NOT_YET and "renormalised" in v.message
-    v = check.top_p.evaluate(lambda logits, p: logits)
-    assert v.status == NOT_YET
-
-
-def test_top_p_reference_matches_coursekit():
-    from coursekit.generate import top_p_filter as ck
-
-    logits = torch.randn(3, 30, generator=torch.Generator().manual_seed(0))
-    for row in logits:
-        assert torch.equal(check._reference_top_p(row, 0.8), ck(row[None], 0.8)[0])
 
 
 # ---------------------------------------------------------------- 07.2 coverage
@@ -131,68 +72,7 @@ def test_coverage_plausible_mistakes():
     assert check.coverage.evaluate(count).status == NOT_YET
 
 
-# ---------------------------------------------------------------- 07.3 KV step
-
-
-def attention_step(q, k_new, v_new, cache_k, cache_v):
-    k = torch.cat([cache_k, k_new], dim=-2)
-    v = torch.cat([cache_v, v_new], dim=-2)
-    w = (q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])).softmax(-1)
-    return w @ v, k, v
-
-
-def test_kv_step_passes_on_solution():
-    assert check.kv_step.evaluate(attention_step).status == PASSED
-
-
-def test_kv_step_matches_coursekit_cached_attention():
-    from coursekit.generate import cached_attention
-
-    gen = torch.Generator().manual_seed(1)
-    q, k, v = (torch.randn(1, 2, 1, 4, generator=gen) for _ in range(3))
-    past = tuple(torch.randn(1, 2, 3, 4, generator=gen) for _ in range(2))
-    out, (kk, vv) = cached_attention(q, k, v, past)
-    mine = attention_step(q[0], k[0], v[0], past[0][0], past[1][0])
-    assert torch.allclose(out[0], mine[0], atol=1e-6) and torch.equal(kk[0], mine[1])
-
-
-def test_kv_step_blank_wrong_type_raising():
-    assert check.kv_step.evaluate(_blank).status == NOT_ATTEMPTED
-    v = check.kv_step.evaluate(lambda *a: a[0])
-    assert v.status == NOT_YET and "tuple" in v.message
-    assert check.kv_step.evaluate(_boom).status == NOT_YET
-
-
-def test_kv_step_plausible_mistakes():
-    def no_scale(q, k_new, v_new, ck, cv):
-        k, v = torch.cat([ck, k_new], -2), torch.cat([cv, v_new], -2)
-        return (q @ k.transpose(-1, -2)).softmax(-1) @ v, k, v
-
-    v = check.kv_step.evaluate(no_scale)
-    assert v.status == NOT_YET and "sqrt" in v.message
-
-    def attend_past_only(q, k_new, v_new, ck, cv):
-        out = (q @ ck.transpose(-1, -2) / math.sqrt(q.shape[-1])).softmax(-1) @ cv
-        return out, torch.cat([ck, k_new], -2), torch.cat([cv, v_new], -2)
-
-    v = check.kv_step.evaluate(attend_past_only)
-    assert v.status == NOT_YET and "itself" in v.message
-
-    def new_first(q, k_new, v_new, ck, cv):
-        k, v = torch.cat([k_new, ck], -2), torch.cat([v_new, cv], -2)
-        return (q @ k.transpose(-1, -2) / 2.0).softmax(-1) @ v, k, v
-
-    v = check.kv_step.evaluate(new_first)
-    assert v.status == NOT_YET and "keys" in v.message
-
-    def cache_not_grown(q, k_new, v_new, ck, cv):
-        return (q @ k_new.transpose(-1, -2)).softmax(-1) @ v_new, k_new, v_new
-
-    v = check.kv_step.evaluate(cache_not_grown)
-    assert v.status == NOT_YET and "shape" in v.message
-
-
-# ---------------------------------------------------------------- 07.4 distinct-n
+# ---------------------------------------------------------------- 07.3 distinct-n
 
 
 def distinct_n(texts, n):
@@ -253,3 +133,80 @@ def test_distinct_reference_matches_coursekit_on_plain_words():
     texts = ["a red mug for tea", "a red mug for coffee", "blue mug"]
     for n in (1, 2, 3):
         assert math.isclose(ck(texts, n), distinct_n(texts, n))
+
+
+# ---------------------------------------------------------------- 07.4 KV step
+
+
+def attention_step(q, k_new, v_new, cache_k, cache_v):
+    k = torch.cat([cache_k, k_new], dim=-2)
+    v = torch.cat([cache_v, v_new], dim=-2)
+    w = (q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])).softmax(-1)
+    return w @ v, k, v
+
+
+def test_kv_step_passes_on_solution():
+    assert check.kv_step.evaluate(attention_step).status == PASSED
+
+
+def test_kv_step_matches_coursekit_cached_attention():
+    from coursekit.generate import cached_attention
+
+    gen = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(1, 2, 1, 4, generator=gen) for _ in range(3))
+    past = tuple(torch.randn(1, 2, 3, 4, generator=gen) for _ in range(2))
+    out, (kk, vv) = cached_attention(q, k, v, past)
+    mine = attention_step(q[0], k[0], v[0], past[0][0], past[1][0])
+    assert torch.allclose(out[0], mine[0], atol=1e-6) and torch.equal(kk[0], mine[1])
+
+
+def test_kv_step_blank_wrong_type_raising():
+    assert check.kv_step.evaluate(_blank).status == NOT_ATTEMPTED
+    v = check.kv_step.evaluate(lambda *a: a[0])
+    assert v.status == NOT_YET and "tuple" in v.message
+    assert check.kv_step.evaluate(_boom).status == NOT_YET
+
+
+def test_kv_step_plausible_mistakes():
+    def no_scale(q, k_new, v_new, ck, cv):
+        k, v = torch.cat([ck, k_new], -2), torch.cat([cv, v_new], -2)
+        return (q @ k.transpose(-1, -2)).softmax(-1) @ v, k, v
+
+    v = check.kv_step.evaluate(no_scale)
+    assert v.status == NOT_YET and "sqrt" in v.message
+
+    def attend_past_only(q, k_new, v_new, ck, cv):
+        out = (q @ ck.transpose(-1, -2) / math.sqrt(q.shape[-1])).softmax(-1) @ cv
+        return out, torch.cat([ck, k_new], -2), torch.cat([cv, v_new], -2)
+
+    v = check.kv_step.evaluate(attend_past_only)
+    assert v.status == NOT_YET and "itself" in v.message
+
+    def new_first(q, k_new, v_new, ck, cv):
+        k, v = torch.cat([k_new, ck], -2), torch.cat([v_new, cv], -2)
+        return (q @ k.transpose(-1, -2) / 2.0).softmax(-1) @ v, k, v
+
+    v = check.kv_step.evaluate(new_first)
+    assert v.status == NOT_YET and "keys" in v.message
+
+    def cache_not_grown(q, k_new, v_new, ck, cv):
+        return (q @ k_new.transpose(-1, -2)).softmax(-1) @ v_new, k_new, v_new
+
+    v = check.kv_step.evaluate(cache_not_grown)
+    assert v.status == NOT_YET and "shape" in v.message
+
+
+def test_kv_step_calling_coursekit_is_caught():
+    from coursekit import generate as gen
+
+    def via_coursekit(q, k_new, v_new, ck, cv):
+        out, (k, v) = gen.cached_attention(q[None], k_new[None], v_new[None], (ck[None], cv[None]))
+        return out[0], k[0], v[0]
+
+    v = check.kv_step.evaluate(via_coursekit)
+    assert v.status == NOT_YET and "write your own" in v.message
+
+
+def test_coverage_hints_are_staged_and_give_no_regex():
+    hints = check.coverage.hints
+    assert len(hints) == 3 and "(?<" not in " ".join(hints) and "re.escape" not in " ".join(hints)

@@ -468,4 +468,4 @@ def test_vocabulary_is_consistent():
                         polarity,
                         category,
                     )
-    assert Path(corpus.__file__).with_name("corpus_faq.py").exists()
+    assert Path(corpus.__file__).parent.with_name("corpus_faq.py").exists()

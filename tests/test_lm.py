@@ -229,19 +229,20 @@ def test_tiny_gpt_trains_through_fit_and_decays_matrices_only(tok, monkeypatch):
 
 def test_load_shop_gpt_builds_once(tok, tmp_path, monkeypatch):
     import coursekit.tokenization as tokenization
+    from coursekit.lm import shop  # where load_shop_gpt looks these names up
 
     monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path))
     monkeypatch.setattr(tokenization, "load_shop_bpe", lambda *a, **k: tok)
-    monkeypatch.setattr(lm, "product_copy_texts", lambda split="train": TEXTS)
+    monkeypatch.setattr(shop, "product_copy_texts", lambda split="train": TEXTS)
     monkeypatch.setattr(
-        lm,
+        shop,
         "SHOP_GPT_SETTINGS",
         dict(steps=3, batch_size=2, block_size=32, eval_every=3, n_embd=32, n_layer=1, n_head=2),
     )
     calls = []
     real_train = lm.train_tiny_gpt
     monkeypatch.setattr(
-        lm, "train_tiny_gpt", lambda *a, **k: calls.append(1) or real_train(*a, **k)
+        shop, "train_tiny_gpt", lambda *a, **k: calls.append(1) or real_train(*a, **k)
     )
     first = lm.load_shop_gpt()
     second = lm.load_shop_gpt()

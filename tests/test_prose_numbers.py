@@ -53,7 +53,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     "02": {
         "80": "illustration of attention's n² cost: 80 tokens instead of 40 costs four times",
         "40": "illustration of attention's n² cost: 80 tokens instead of 40 costs four times",
-        "256": "a byte has 256 values: the initial alphabet of byte-level BPE",
     },
     "05": {
         "80": "memory of the largest common GPU (80 GB), a hardware fact",

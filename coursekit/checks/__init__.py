@@ -26,10 +26,14 @@ every check can fail).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import math
+import sys
+import types
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,6 +44,8 @@ _ICONS = {PASSED: "✅", NOT_YET: "❌", NOT_ATTEMPTED: "⏳"}
 REGISTRY: dict[str, Callable[..., None]] = {}
 #: how far up its hint ladder each exercise is in this kernel (failed runs + ``hint()`` calls)
 _HINT_LEVEL: Counter[str] = Counter()
+#: the exercises whose check passed in this kernel (for :func:`own_or_reference`)
+_PASSED: set[str] = set()
 
 
 class CheckFailed(Exception):
@@ -144,6 +150,10 @@ def exercise(
         @functools.wraps(check)
         def run(*args: Any, **kwargs: Any) -> None:
             verdict = evaluate(*args, **kwargs)
+            if verdict.passed:
+                _PASSED.add(ex_id)
+            else:
+                _PASSED.discard(ex_id)
             if verdict.status == NOT_YET:  # each failed run climbs one step of the ladder
                 _HINT_LEVEL[ex_id] = min(max(1, len(hints)), _HINT_LEVEL[ex_id] + 1)
                 verdict = replace(verdict, hint=_hint_text(hints, _HINT_LEVEL[ex_id]))
@@ -158,6 +168,25 @@ def exercise(
         return run
 
     return decorate
+
+
+def passed(ex_id: str) -> bool:
+    """Whether exercise ``ex_id``'s check passed on its latest run in this kernel."""
+    return str(ex_id) in _PASSED
+
+
+def own_or_reference(own: Any, reference: Any, ex_id: str, what: str) -> Any:
+    """The learner's piece if exercise ``ex_id`` passed, else the course's, saying so.
+
+    Later cells build on the learner's code (their attention inside their GPT block, their
+    sampler on the copywriter); while the exercise is not passed, they use ``reference``
+    instead and print one line, so "Run All" still reaches the end.
+    """
+    if passed(ex_id):
+        print(f"Using your {what} (exercise {ex_id} passed).")
+        return own
+    print(f"Using coursekit's {what}: exercise {ex_id} is not passed yet, so yours is not used.")
+    return reference
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -300,6 +329,133 @@ def expect_equal(actual: Any, expected: Any, name: str) -> None:
         raise CheckFailed(_short(f"`{name}` is {actual!r}, expected {expected!r}"))
 
 
+# --------------------------------------------------------------------------- your own work
+
+
+class UsedReference(CheckFailed):
+    """The learner's code called the implementation the exercise asks them to write."""
+
+
+def _resolve(path: str) -> Any:
+    module, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _learner_globals(fn: Any) -> list[dict[str, Any]]:
+    """The global namespaces the learner's code runs in (a function's, a class's methods')."""
+    seen: list[dict[str, Any]] = []
+    targets = [fn] if not isinstance(fn, type) else list(vars(fn).values())
+    if not isinstance(fn, (type, types.FunctionType)) and hasattr(type(fn), "__dict__"):
+        targets += list(vars(type(fn)).values())  # an instance: its class's methods
+    for target in targets:
+        target = getattr(target, "__func__", target)
+        namespace = getattr(target, "__globals__", None)
+        if isinstance(namespace, dict) and all(namespace is not g for g in seen):
+            seen.append(namespace)
+    return seen
+
+
+def _closure_cells(fn: Any) -> list[Any]:
+    cells = []
+    targets = [fn] if not isinstance(fn, type) else list(vars(fn).values())
+    for target in targets:
+        target = getattr(target, "__func__", target)
+        for cell in getattr(target, "__closure__", None) or ():
+            try:
+                cell.cell_contents  # noqa: B018 (an empty cell raises)
+            except ValueError:
+                continue
+            cells.append(cell)
+    return cells
+
+
+def _wired(label: str, original: Any, used: list[str]) -> Any:
+    if isinstance(original, type):  # a class: a subclass that records its construction
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            used.append(label)
+            original.__init__(self, *args, **kwargs)
+
+        return type(original.__name__, (original,), {"__init__": __init__})
+
+    @functools.wraps(original)
+    def wired(*args: Any, **kwargs: Any) -> Any:
+        used.append(label)
+        return original(*args, **kwargs)
+
+    return wired
+
+
+@contextlib.contextmanager
+def tripwires(learner: Any, forbid: Sequence[str]) -> Iterator[list[str]]:
+    """While inside, every ``forbid`` path (``"coursekit.tokenization.train_bpe"``) records a call.
+
+    The reference stays reachable and still works (the learner's code runs as written); the
+    yielded list names each forbidden thing it used. Patched: the defining module, every
+    ``coursekit`` module and every module the learner's namespace holds, and the learner's own
+    global names (``from coursekit.tokenization import train_bpe`` is caught too).
+    """
+    used: list[str] = []
+    patches: list[tuple[Any, str, Any]] = []
+    spaces = _learner_globals(learner)
+    modules = [m for n, m in list(sys.modules.items()) if n.split(".")[0] == "coursekit"]
+    modules += [v for g in spaces for v in g.values() if isinstance(v, types.ModuleType)]
+    try:
+        for path in forbid:
+            original = _resolve(path)
+            label = path.rpartition(".")[2]
+            wire = _wired(label, original, used)
+            owners = [importlib.import_module(path.rpartition(".")[0]), *modules]
+            for owner in owners:
+                for name, value in list(vars(owner).items()):
+                    if value is original:
+                        patches.append((owner, name, value))
+                        setattr(owner, name, wire)
+            for space in spaces:
+                for name, value in list(space.items()):
+                    if value is original:
+                        patches.append((space, name, value))
+                        space[name] = wire
+            for cell in _closure_cells(learner):  # a name captured from an enclosing function
+                if cell.cell_contents is original:
+                    patches.append((cell, "cell_contents", original))
+                    cell.cell_contents = wire
+        yield used
+    finally:
+        for owner, name, value in reversed(patches):
+            if isinstance(owner, dict):
+                owner[name] = value
+            else:
+                setattr(owner, name, value)
+
+
+def call_own(
+    fn: Any, *args: Any, forbid: Sequence[str] = (), name: str | None = None, **kwargs: Any
+) -> Any:
+    """:func:`call`, failing kindly if the learner's code used a ``forbid`` implementation.
+
+    The exercise asks the learner to write the thing; calling the course's (or a library's)
+    version of it does not pass: the message says which one, and to write their own.
+    """
+    for (
+        path
+    ) in forbid:  # the answer IS the ready-made function (``thompson_step = ex.thompson_choose``)
+        if fn is _resolve(path):
+            raise UsedReference(
+                f"`{name or getattr(fn, '__name__', 'your function')}` is coursekit's (or the "
+                f"library's) `{path.rpartition('.')[2]}` itself: write your own, then run the "
+                "check again"
+            )
+    with tripwires(fn, forbid) as used:
+        result = call(fn, *args, name=name, **kwargs)
+    if used:  # the first one is what the learner called (the rest are its own calls)
+        raise UsedReference(
+            f"your code calls `{used[0]}`, the ready-made version of what this exercise asks "
+            "you to build: write your own, then run the check again"
+        )
+    return result
+
+
 __all__ = [
     "NOT_ATTEMPTED",
     "NOT_YET",
@@ -308,7 +464,9 @@ __all__ = [
     "CheckFailed",
     "NotAttempted",
     "Verdict",
+    "UsedReference",
     "call",
+    "call_own",
     "exercise",
     "expect",
     "expect_close",
@@ -316,5 +474,8 @@ __all__ = [
     "expect_shape",
     "expect_type",
     "hint",
+    "own_or_reference",
+    "passed",
     "require_attempted",
+    "tripwires",
 ]

@@ -1,4 +1,5 @@
-"""Checks for notebook 06 (sentiment): macro-F1 by hand, thresholds, ECE, the worst slice."""
+"""Checks for notebook 06 (sentiment): macro-F1 by hand, thresholds, a paired bootstrap
+interval, ECE, the worst slice."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ import numpy as np
 from coursekit.checks import (
     CheckFailed,
     call,
+    call_own,
     exercise,
     expect,
     expect_type,
     hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+    own_or_reference,  # noqa: F401 (the notebook uses the learner's interval through it)
 )
 from coursekit.schema import LABELS
 
 #: (y_true, y_pred) pairs for exercise 06.1, chosen so accuracy, micro-, weighted-
-#: and macro-F1 all differ, one with a class that is never predicted
+#: and macro-F1 all differ, one with a class that is never predicted; the last one has a class
+#: (neutral) in neither list, the edge case the notebook's text defines: its F1 is 0 and it counts
 F1_CASES: list[tuple[list[str], list[str]]] = [
     (
         ["negative", "negative", "neutral", "positive", "positive", "positive", "positive"],
@@ -32,13 +36,21 @@ F1_CASES: list[tuple[list[str], list[str]]] = [
         ["positive"] * 8 + ["negative"] * 2 + ["neutral"] * 2,
         ["positive"] * 7 + ["negative"] + ["negative", "positive"] + ["neutral", "negative"],
     ),
+    (
+        ["negative", "negative", "negative", "positive", "positive"],
+        ["negative", "positive", "negative", "positive", "negative"],
+    ),
 ]
 
 
 def _sk_f1(t: list[str], p: list[str], average: str) -> float:
+    return _sk_f1_over(t, p, list(LABELS), average)
+
+
+def _sk_f1_over(t: list[str], p: list[str], labels: list[str], average: str = "macro") -> float:
     from sklearn.metrics import f1_score
 
-    return float(f1_score(t, p, labels=list(LABELS), average=average, zero_division=0))
+    return float(f1_score(t, p, labels=labels, average=average, zero_division=0))
 
 
 def _as_number(value: Any, name: str) -> float:
@@ -69,13 +81,27 @@ def macro_f1(fn: Any) -> None:
     from sklearn.metrics import accuracy_score
 
     for t, p in F1_CASES:
-        got = _as_number(
-            call(fn, list(t), list(p), name="macro_f1_by_hand"),
-            f"macro_f1_by_hand({len(t)} reviews)",
-        )
+        absent = [c for c in LABELS if c not in t and c not in p]
+        try:
+            answer = call(fn, list(t), list(p), name="macro_f1_by_hand")
+        except CheckFailed as err:
+            if absent and "ZeroDivisionError" in str(err):
+                raise CheckFailed(
+                    f"{absent[0]!r} occurs in neither list here, so 2·TP + FP + FN is 0 for it "
+                    "and your division fails: that label's F1 is 0"
+                ) from None
+            raise
+        got = _as_number(answer, f"macro_f1_by_hand({len(t)} reviews)")
         want = _sk_f1(t, p, "macro")
         if math.isclose(got, want, abs_tol=1e-6):
             continue
+        seen = sorted(set(t) | set(p))
+        if absent and math.isclose(got, _sk_f1_over(t, p, seen), abs_tol=1e-6):
+            raise CheckFailed(
+                f"{absent[0]!r} occurs in neither list here: its F1 is 0 and it still counts, "
+                f"so the mean is over all {len(LABELS)} labels ({want:.3f}), not over the "
+                f"{len(seen)} that occur ({got:.3f})"
+            )
         if math.isclose(got, _sk_f1(t, p, "weighted"), abs_tol=1e-6):
             raise CheckFailed(
                 f"you computed weighted-F1 ({got:.3f}); macro-F1 is the plain mean of the per-class F1 ({want:.3f})"
@@ -143,6 +169,315 @@ def thresholds(fn: Any) -> None:
     )
 
 
+# --------------------------------------------------------------------------- 06.3 bootstrap
+
+#: the toy reviews of the notebook's section 1: exercise 06.3's visible example compares
+#: ``TOY_PRED`` with a model that says "positive" to all of them
+TOY_TRUE = ["negative"] * 2 + ["neutral"] * 2 + ["positive"] * 4
+TOY_PRED = ["negative", "positive", "neutral", "positive", "positive", "positive", "positive"]
+TOY_PRED += ["neutral"]
+
+#: what ``bootstrap_diff_ci`` may not call: the course's and scipy's ready-made bootstraps
+BOOTSTRAP_FORBID = [
+    "coursekit.metrics.paired_bootstrap",
+    "coursekit.metrics.bootstrap_ci",
+    "coursekit.metrics._fast_metric",
+    "scipy.stats.bootstrap",
+]
+
+
+def _codes(values: Any) -> np.ndarray:
+    index = {label: i for i, label in enumerate(LABELS)}
+    return np.array([index[str(v)] for v in values], dtype=np.int64)
+
+
+def _f1_rows(t: np.ndarray, p: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
+    """Macro-F1 of each row of the label-code arrays ``t``, ``p`` (one resample per row).
+
+    The notebook's convention: a label's F1 is 0 when 2·TP + FP + FN is 0, and the mean is over
+    all three labels. ``counted`` (rows × labels, bool) averages over those labels only instead:
+    the plausible wrong conventions (labels present in the resample, scikit-learn's default).
+    """
+    f1 = np.zeros((t.shape[0], len(LABELS)))
+    for c in range(len(LABELS)):
+        tp = ((t == c) & (p == c)).sum(axis=1)
+        fp = ((t != c) & (p == c)).sum(axis=1)
+        fn = ((t == c) & (p != c)).sum(axis=1)
+        denom = 2 * tp + fp + fn
+        f1[:, c] = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+    if counted is None:
+        return f1.mean(axis=1)
+    return (f1 * counted).sum(axis=1) / np.maximum(counted.sum(axis=1), 1)
+
+
+def _present(*rows: np.ndarray) -> np.ndarray:
+    """Per row and label: whether the label occurs in any of ``rows`` (same shape each)."""
+    return np.stack(
+        [np.any([(r == c).any(axis=1) for r in rows], axis=0) for c in range(len(LABELS))], axis=1
+    )
+
+
+def _noisy(rng: np.random.Generator, y: list[str], accuracy: float) -> list[str]:
+    """``y`` with about ``1 - accuracy`` of its labels replaced by one of the two others."""
+    codes = _codes(y)
+    wrong = rng.random(len(codes)) > accuracy
+    other = (codes + rng.integers(1, 3, len(codes))) % len(LABELS)
+    return [LABELS[c] for c in np.where(wrong, other, codes)]
+
+
+def _boot_cases() -> list[dict[str, Any]]:
+    """The visible toy case, then hidden seeded sets and the edge cases the notebook names."""
+    rng = np.random.default_rng(2006)
+    cases = []
+    y = list(rng.choice(LABELS, 40))
+    same = _noisy(rng, y, 0.7)
+    cases.append(dict(what="two identical models", y=y, a=same, b=list(same), B=200, level=0.95))
+    cases.append(
+        dict(
+            what="the toy reviews of section 1 (toy_pred against always 'positive')",
+            y=TOY_TRUE,
+            a=TOY_PRED,
+            b=["positive"] * len(TOY_TRUE),
+            B=1000,
+            level=0.95,
+        )
+    )
+    y = list(rng.choice(LABELS, 300, p=[0.3, 0.2, 0.5]))
+    cases.append(
+        dict(
+            what="300 hidden reviews",
+            y=np.array(y),  # an array, like y_test
+            a=_noisy(rng, y, 0.85),
+            b=_noisy(rng, y, 0.7),
+            B=500,
+            level=0.95,
+            seed=11,
+        )
+    )
+    y = list(rng.permutation(["negative"] * 9 + ["neutral"] * 2 + ["positive"] * 13))
+    cases.append(
+        dict(
+            what="24 hidden reviews, 2 of them neutral (many resamples have none), level=0.9",
+            y=y,
+            a=_noisy(rng, y, 0.8),
+            b=_noisy(rng, y, 0.6),
+            B=1000,
+            level=0.9,
+            seed=5,
+        )
+    )
+    y = list(rng.choice(["negative", "positive"], 30))
+    cases.append(
+        dict(
+            what="30 hidden reviews, none of them neutral (the models still predict it)",
+            y=y,
+            a=_noisy(rng, y, 0.9),
+            b=_noisy(rng, y, 0.65),
+            B=400,
+            level=0.95,
+            seed=7,
+        )
+    )
+    y = list(rng.choice(LABELS, 50))
+    cases.append(
+        dict(
+            what="n_boot=1 (one resample)",
+            y=y,
+            a=_noisy(rng, y, 0.8),
+            b=_noisy(rng, y, 0.5),
+            B=1,
+            level=0.95,
+            seed=3,
+        )
+    )
+    return cases
+
+
+def _interval(x: np.ndarray, level: float) -> np.ndarray:
+    return np.quantile(x, [(1 - level) / 2, (1 + level) / 2])
+
+
+def _boot_reference(case: dict[str, Any]) -> dict[str, Any]:
+    """The reference interval of ``case`` and the pieces the wrong ideas are built from.
+
+    The seed convention the notebook states: ``rng = np.random.default_rng(seed)``, then one
+    ``rng.integers(0, n, size=(n_boot, n))`` (row r: the reviews of resample r), both models
+    scored on the same rows, the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles.
+    """
+    n_boot, level = case["B"], case["level"]
+    t, a, b = _codes(case["y"]), _codes(case["a"]), _codes(case["b"])
+    n = len(t)
+    rng = np.random.default_rng(case.get("seed", 0))
+    idx = rng.integers(0, n, size=(n_boot, n))
+    parts = dict(t=t, a=a, b=b, idx=idx, idx2=rng.integers(0, n, size=(n_boot, n)))
+    parts["fa"], parts["fb"] = _f1_rows(t[idx], a[idx]), _f1_rows(t[idx], b[idx])
+    parts["diffs"] = parts["fa"] - parts["fb"]
+    parts["want"] = _interval(parts["diffs"], level)
+    full = np.arange(n)[None, :]
+    parts["point"] = float(_f1_rows(t[full], a[full])[0] - _f1_rows(t[full], b[full])[0])
+    return parts
+
+
+def _near(got: np.ndarray, *candidates: Any) -> bool:
+    return any(np.allclose(got, np.asarray(c, dtype=float), atol=1e-9) for c in candidates)
+
+
+def _boot_diagnosis(case: dict[str, Any], got: np.ndarray, ref: dict[str, Any]) -> str:
+    """Why ``got`` is not the reference interval on ``case``: one message per wrong idea."""
+    from statistics import NormalDist
+
+    level, n_boot = case["level"], case["B"]
+    t, a, b, idx, idx2 = ref["t"], ref["a"], ref["b"], ref["idx"], ref["idx2"]
+    fa, fb, diffs, want, point = ref["fa"], ref["fb"], ref["diffs"], ref["want"], ref["point"]
+    rows_t, rows_a, rows_b = t[idx], a[idx], b[idx]
+    where = f"on {case['what']},"
+    shown = f"({got[0]:.4f}, {got[1]:.4f})"
+
+    if np.isnan(got).any():
+        return (
+            f"{where} your interval contains NaN: a resample can miss a label entirely "
+            "(2·TP + FP + FN = 0), and that label's F1 is then 0, not 0/0"
+        )
+    if got[0] > got[1] + 1e-12:
+        return f"{where} your interval {shown} has low above high: return (low, high)"
+    qa, qb = _interval(fa, level), _interval(fb, level)
+    if _near(got, qa - qb, (qa[0] - qb[1], qa[1] - qb[0]), qa, qb):
+        return (
+            f"{where} that is built from one interval per model; take the difference inside "
+            "each resample first, then the percentiles of those n_boot differences"
+        )
+    if np.allclose(want, 0.0, atol=1e-12):
+        return (
+            f"{where} each resample scores both models on the same reviews, so every difference "
+            f"is exactly 0 and the interval is (0, 0); yours is {shown}: score both models on "
+            "the same resampled rows (paired)"
+        )
+    if want[1] - want[0] > 1e-9 and _near(got, (point, point)):
+        return (
+            f"{where} both ends equal the difference on all the reviews ({point:.4f}): every "
+            "resample holds each review exactly once. Draw the indices with replacement, so some "
+            "reviews repeat and others drop out"
+        )
+    if _near(got, -want[::-1]):
+        return f"{where} your interval {shown} is for b minus a; the difference is a minus b"
+    if _near(got, _interval(fa - _f1_rows(t[idx2], b[idx2]), level)):
+        return (
+            f"{where} model b was scored on a second, different draw of reviews: a paired "
+            "bootstrap scores both models on the same rows of one index array"
+        )
+    accuracy = (rows_a == rows_t).mean(axis=1) - (rows_b == rows_t).mean(axis=1)
+    if _near(got, _interval(accuracy, level)):
+        return (
+            f"{where} that is the interval of the difference in accuracy; score each resample "
+            "with macro-F1 (the mean of the three per-label F1)"
+        )
+    in_y_true = np.broadcast_to(_present(t[None, :]), (n_boot, len(LABELS)))
+    variants = [
+        _f1_rows(rows_t, rows_a, _present(rows_t)) - _f1_rows(rows_t, rows_b, _present(rows_t)),
+        _f1_rows(rows_t, rows_a, in_y_true) - _f1_rows(rows_t, rows_b, in_y_true),
+        # scikit-learn's default: the labels in the truth or in that model's predictions
+        _f1_rows(rows_t, rows_a, _present(rows_t, rows_a))
+        - _f1_rows(rows_t, rows_b, _present(rows_t, rows_b)),
+    ]
+    if _near(got, *[_interval(d, level) for d in variants]):
+        return (
+            f"{where} you averaged over the labels that occur; as in 06.1 a label missing from a "
+            "resample (or from y_true) has F1 = 0 and still counts: the mean is over all three "
+            "labels"
+        )
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    centres = (float(diffs.mean()), point)
+    spreads = [float(diffs.std(ddof=d)) for d in (0, 1) if n_boot > d]
+    normal = [(c - k * s, c + k * s) for c in centres for s in spreads for k in (z, 1.96)]
+    if any(abs((got[0] + got[1]) / 2 - c) < 1e-9 for c in centres) or _near(got, *normal):
+        return (
+            f"{where} your interval is symmetric, a mean ± z·sd (normal approximation); the "
+            "percentile bootstrap reads the two quantiles of the differences themselves"
+        )
+    if level != 0.95 and _near(got, _interval(diffs, 0.95)):
+        return f"{where} that is the 95 % interval; use the level you are given ({level})"
+    if _near(got, np.quantile(diffs, [(1 - level) / 200, (1 + level) / 200])):
+        return (
+            f"{where} np.percentile takes percents (0 to 100), np.quantile fractions (0 to 1): "
+            "your ends are far out in the lower tail"
+        )
+    expected = f"({want[0]:.4f}, {want[1]:.4f})"
+    if np.abs(got - want).max() <= 0.3 * (want[1] - want[0]) + 1e-9:
+        return (
+            f"{where} {shown} is close to the expected {expected} but not equal: draw the "
+            "indices first, in one rng.integers call of shape (n_boot, n), and read the ends "
+            "with np.quantile's default interpolation, as the text says"
+        )
+    return (
+        f"{where} (n_boot={n_boot}, level={level}, seed={case.get('seed', 0)}) expected "
+        f"{expected}, got {shown}"
+    )
+
+
+def _two_numbers(got: Any) -> np.ndarray:
+    expect_type(got, (tuple, list, np.ndarray), "bootstrap_diff_ci(...)")
+    if len(got) == 2 and all(np.ndim(x) == 1 and len(x) == 2 for x in got):
+        raise CheckFailed(
+            "you returned one interval per model; return two numbers (low, high): the interval "
+            "of the difference a minus b"
+        )
+    expect(
+        len(got) == 2,
+        f"return two numbers (low, high), got {len(got)} values (the difference on all the "
+        "reviews is not part of the answer)",
+    )
+    values = []
+    for x in got:
+        if isinstance(x, (bool, str)) or x is None or np.ndim(x) != 0:
+            raise CheckFailed(f"`bootstrap_diff_ci(...)` should return numbers, got {x!r}")
+        values.append(float(x))
+    return np.array(values)
+
+
+@exercise(
+    "06.3",
+    "a paired bootstrap interval for a difference",
+    hint=(
+        "Resample the reviews, not the models: each bootstrap round draws one set of review "
+        "indices, scores both models on exactly those reviews and keeps one difference; the "
+        "interval is read off the n_boot differences.",
+        "Indexing the label codes with the (n_boot, n) index array gives one resample per row; "
+        "per label, count TP, FP and FN along each row (axis 1) and give a zero denominator "
+        "an F1 of 0; the two ends are quantiles of the differences, not a mean plus or minus a "
+        "spread.",
+        "Identical models must give exactly (0, 0): if yours do not, the two models were scored "
+        "on different rows. A label missing from a resample still counts in the mean (F1 = 0), "
+        "and the quantiles for level are (1 - level) / 2 and (1 + level) / 2.",
+    ),
+)
+def bootstrap_diff(fn: Any) -> str:
+    toy = (math.nan, math.nan)
+    for case in _boot_cases():
+        y = case["y"]
+        got = call_own(
+            fn,
+            y.copy() if isinstance(y, np.ndarray) else list(y),
+            list(case["a"]),
+            list(case["b"]),
+            n_boot=case["B"],
+            level=case["level"],
+            seed=case.get("seed", 0),
+            forbid=BOOTSTRAP_FORBID,
+            name="bootstrap_diff_ci",
+        )
+        pair = _two_numbers(got)
+        ref = _boot_reference(case)
+        if not np.isnan(pair).any() and np.allclose(pair, ref["want"], atol=1e-9):
+            if case["what"].startswith("the toy"):
+                toy = tuple(pair)
+            continue
+        raise CheckFailed(_boot_diagnosis(case, pair, ref))
+    return (
+        f"Identical models give (0, 0); on the toy reviews, toy_pred minus always 'positive' "
+        f"lies in [{toy[0]:.2f}, {toy[1]:.2f}]."
+    )
+
+
 def _ece_cases() -> list[tuple[np.ndarray, np.ndarray, int]]:
     """Probabilities under-confident at low confidence and over-confident at high confidence."""
     rng = np.random.default_rng(3)
@@ -159,7 +494,7 @@ def _ece_cases() -> list[tuple[np.ndarray, np.ndarray, int]]:
 
 
 @exercise(
-    "06.3",
+    "06.4",
     "expected calibration error by hand",
     hint=(
         "Group the predictions by how confident they were: in a calibrated model each group's accuracy equals its mean confidence.",
@@ -206,7 +541,7 @@ def _slice_report() -> Any:
 
 
 @exercise(
-    "06.4",
+    "06.5",
     "find the error slice",
     hint=(
         "Small slices are noisy: ignore the slices with fewer than min_n reviews, then look for the model's worst score.",
@@ -234,4 +569,12 @@ def worst_slice(fn: Any) -> None:
     expect(got == "sarcasm", f"with min_n=10 the worst vader slice is 'sarcasm', got {got!r}")
 
 
-__all__ = ["ece", "macro_f1", "thresholds", "worst_slice"]
+__all__ = [
+    "bootstrap_diff",
+    "ece",
+    "hint",
+    "macro_f1",
+    "own_or_reference",
+    "thresholds",
+    "worst_slice",
+]

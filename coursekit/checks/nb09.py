@@ -1,4 +1,4 @@
-"""Checks for notebook 09 (measuring impact): z statistic, sample size, Thompson step, regret."""
+"""Checks for notebook 09 (measuring impact): z statistic, sample size, Thompson step, a bandit."""
 
 from __future__ import annotations
 
@@ -10,10 +10,25 @@ import numpy as np
 from coursekit.checks import (
     CheckFailed,
     call,
+    call_own,
     exercise,
     expect,
     expect_close,
     hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+    own_or_reference,  # noqa: F401 (later cells use the learner's piece once it passes)
+)
+
+#: ready-made answers: calling one of them does not pass the exercise
+FORBID_SIZE = (
+    "coursekit.experiments.sample_size_per_arm",
+    "statsmodels.stats.power.NormalIndPower",
+    "statsmodels.stats.power.zt_ind_solve_power",
+    "statsmodels.stats.power.tt_ind_solve_power",
+)
+FORBID_THOMPSON = (
+    "coursekit.experiments.thompson_choose",
+    "coursekit.experiments.thompson_run",
+    "coursekit.experiments.simulate_bandit",
 )
 
 
@@ -63,11 +78,33 @@ def z_statistic(fn: Any) -> None:
         "Use the normal quantiles for 1 - alpha/2 and for the power; the variance terms are 2 p̄(1 - p̄) under the null (p̄ the mean rate) and p_a(1 - p_a) + p_b(1 - p_b) under the alternative; round up.",
     ),
 )
-def sample_size(fn: Any) -> None:
+def sample_size(fn: Any) -> str:
+    """Against ``ex.sample_size_per_arm`` (±1) on two visible and five hidden seeded designs
+    (a drop as well as a rise), and against statsmodels' power solver as a sanity check."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
     from coursekit.experiments import sample_size_per_arm
 
-    for p_a, p_b, alpha, power in [(0.03, 0.036, 0.05, 0.8), (0.10, 0.12, 0.01, 0.9)]:
-        got = _number(call(fn, p_a, p_b, alpha, power, name="sample_size"), "sample_size")
+    rng = np.random.default_rng(92)
+    designs = [(0.03, 0.036, 0.05, 0.8), (0.10, 0.12, 0.01, 0.9)]
+    for _ in range(5):
+        p_a = float(np.round(rng.uniform(0.01, 0.2), 3))
+        lift = float(rng.choice([-0.25, 0.1, 0.2, 0.5]))
+        designs.append(
+            (
+                p_a,
+                round(p_a * (1 + lift), 4),
+                float(rng.choice([0.05, 0.1])),
+                float(rng.choice([0.8, 0.9])),
+            )
+        )
+    gaps = []
+    for p_a, p_b, alpha, power in designs:
+        got = _number(
+            call_own(fn, p_a, p_b, alpha, power, forbid=FORBID_SIZE, name="sample_size"),
+            "sample_size",
+        )
         want = sample_size_per_arm(p_a, p_b, alpha, power)
         if abs(got - 2 * want) <= 2:
             raise CheckFailed("that is the total for both arms; the question asks per arm")
@@ -76,11 +113,20 @@ def sample_size(fn: Any) -> None:
             raise CheckFailed(
                 "this is the one-sided sample size; a two-sided test uses z at 1 - alpha/2"
             )
+        if got < 0:
+            raise CheckFailed(f"sample_size{(p_a, p_b, alpha, power)} is negative ({got:.0f})")
         expect(
             abs(got - want) <= 1,
             f"sample_size{(p_a, p_b, alpha, power)} is {got:.0f}, expected about {want}",
         )
         expect(float(got).is_integer(), f"round up to a whole number of impressions (got {got})")
+        h = proportion_effectsize(p_b, p_a)
+        sm = NormalIndPower().solve_power(effect_size=abs(h), alpha=alpha, power=power)
+        gaps.append(abs(got - sm) / sm)
+    return (
+        f"statsmodels' arcsine approximation agrees within {max(gaps):.0%} on "
+        f"{len(designs)} designs."
+    )
 
 
 @exercise(
@@ -96,7 +142,9 @@ def thompson_step(fn: Any) -> None:
     successes = np.array([8.0, 4.0, 0.0])
     failures = np.array([2.0, 6.0, 2.0])
     # with no data at all every arm must still be possible (the prior is Beta(1, 1))
-    first = call(fn, np.zeros(3), np.zeros(3), rng, name="thompson_step")
+    first = call_own(
+        fn, np.zeros(3), np.zeros(3), rng, forbid=FORBID_THOMPSON, name="thompson_step"
+    )
     expect(
         isinstance(first, (int, np.integer)),
         f"`thompson_step` should return an arm index (int), but it returned {type(first).__name__}",
@@ -142,19 +190,81 @@ def thompson_step(fn: Any) -> None:
     )
 
 
+def _regrets(run: Any, regret: Any, rates: np.ndarray, horizon: int, runs: int) -> np.ndarray:
+    """Final regret of ``runs`` runs of the learner's bandit, measured by their own regret."""
+    finals, shown = [], []
+    for r in range(runs):
+        out = call_own(
+            run,
+            rates.copy(),
+            horizon,
+            np.random.default_rng([94, r]),
+            forbid=FORBID_THOMPSON,
+            name="thompson_run",
+        )
+        expect(
+            isinstance(out, tuple) and len(out) == 2,
+            f"`thompson_run` should return (arms, clicks), but it returned {type(out).__name__}",
+        )
+        arms, clicks = (np.asarray(x) for x in out)
+        expect(
+            arms.shape == (horizon,) and clicks.shape == (horizon,),
+            f"`thompson_run(rates, {horizon}, rng)` should return two arrays of {horizon} "
+            f"entries, got shapes {arms.shape} and {clicks.shape}",
+        )
+        expect(
+            np.issubdtype(arms.dtype, np.integer) and arms.min() >= 0 and arms.max() < len(rates),
+            f"the arms shown must be indices 0 to {len(rates) - 1}",
+        )
+        curve = np.asarray(call(regret, rates.copy(), arms.copy(), name="cumulative_regret"), float)
+        finals.append(float(curve[-1]))
+        shown.append((arms, clicks.astype(bool)))
+    arms_all = np.concatenate([a for a, _ in shown])
+    clicks_all = np.concatenate([c for _, c in shown])
+    for k, rate in enumerate(rates):  # clicks come from the arm that was shown
+        pulled = arms_all == k
+        n = int(pulled.sum())
+        if n >= 200:
+            observed = float(clicks_all[pulled].mean())
+            if abs(observed - rate) > 5 * math.sqrt(rate * (1 - rate) / n) + 0.01:
+                raise CheckFailed(
+                    f"arm {k} (true rate {rate:.2f}) was clicked {observed:.0%} of the times it "
+                    "was shown: the click must come from the shown arm's rate, rng.random() < rates[arm]"
+                )
+    if all((a == int(np.argmax(rates))).all() for a, _ in shown):
+        raise CheckFailed(
+            "your bandit shows the best copy from the very first impression: it uses the true "
+            "rates, which the shop never knows; choose from the clicks seen so far"
+        )
+    return np.array(finals)
+
+
 @exercise(
     "09.4",
-    "cumulative regret",
+    "a Thompson-sampling bandit, measured by its regret",
     hint=(
-        "Regret counts the clicks lost against always showing the best arm, added up over time.",
-        "One step's regret is the best rate minus the rate of the arm shown; return the running total over the steps.",
+        "After each impression only the copy that was shown learns something: a click is a "
+        "success for it, no click a failure. Regret adds up what each impression lost against "
+        "the best copy.",
+        "Per impression: choose with your thompson_step, draw the click with rng.random() < "
+        "rates[arm], add it to that arm's successes or failures and record both. Regret: the "
+        "running total of the best rate minus the shown arm's rate.",
     ),
 )
-def cumulative_regret(fn: Any) -> None:
+def thompson_bandit(run: Any, regret: Any) -> str:
+    """``thompson_run`` and ``cumulative_regret``, checked by simulation.
+
+    Visible: the regret of six given impressions. Hidden: three seeded sets of 3 or 4 true
+    rates, 12 runs of 1,500 impressions each; the learner's mean regret must be close to
+    coursekit's vectorised Thompson sampling on the same rates (and far below showing the
+    copies uniformly). Edge cases: no impressions (empty arrays) and a single copy.
+    """
+    from coursekit import experiments as ex
+
     rates = np.array([0.02, 0.05, 0.03])
     arms = np.array([0, 2, 1, 1, 0, 1])
     want = np.cumsum(rates.max() - rates[arms])
-    got = call(fn, rates.copy(), arms.copy(), name="cumulative_regret")
+    got = call(regret, rates.copy(), arms.copy(), name="cumulative_regret")
     try:
         got_arr = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
@@ -172,3 +282,55 @@ def cumulative_regret(fn: Any) -> None:
             "this is the expected clicks; regret is what you lose against the best arm"
         )
     expect_close(got_arr, want, "cumulative_regret(rates, arms)", atol=1e-12)
+    out = call_own(
+        run, rates.copy(), 0, np.random.default_rng(0), forbid=FORBID_THOMPSON, name="thompson_run"
+    )
+    expect(
+        isinstance(out, tuple) and len(out) == 2 and all(len(x) == 0 for x in out),
+        "`thompson_run(rates, 0, rng)` (no impressions) should return two empty arrays",
+    )
+    out = call_own(
+        run,
+        np.array([0.3]),
+        50,
+        np.random.default_rng(0),
+        forbid=FORBID_THOMPSON,
+        name="thompson_run",
+    )
+    expect(
+        isinstance(out, tuple) and len(out) == 2 and (np.asarray(out[0]) == 0).all(),
+        "with a single copy, `thompson_run` must show arm 0 every time",
+    )
+    hidden = np.random.default_rng(94)
+    for _ in range(3):
+        k = int(hidden.integers(3, 5))
+        rates = np.round(np.sort(hidden.uniform(0.05, 0.3, k)), 3)
+        rates[-1] = round(rates[-2] + hidden.uniform(0.08, 0.15), 3)  # a clear best copy
+        hidden.shuffle(rates)
+        horizon, runs = 1500, 12
+        yours = _regrets(run, regret, rates, horizon, runs).mean()
+        theirs = (
+            ex.simulate_bandit(ex.thompson(), rates, horizon, runs=runs, seed=94)
+            .final_regret()
+            .mean()
+        )
+        uniform = horizon * (rates.max() - rates.mean())
+        if yours > 0.8 * uniform:
+            raise CheckFailed(
+                f"your bandit lost {yours:.0f} clicks in {horizon} impressions, like showing the "
+                f"copies at random ({uniform:.0f}): it learns nothing. After each impression, add "
+                "the click (or the miss) to the shown arm's successes (or failures)"
+                if yours < 1.2 * uniform
+                else f"your bandit lost {yours:.0f} clicks, more than showing the copies at random "
+                f"({uniform:.0f}): it moves traffic to the WORST copy. A click is a success"
+            )
+        if yours > 2.0 * theirs + 5:
+            raise CheckFailed(
+                f"your bandit lost {yours:.0f} clicks per run on hidden rates {rates.tolist()}, "
+                f"Thompson sampling about {theirs:.0f}: check that each impression draws afresh "
+                "from the posteriors of ALL arms"
+            )
+    return (
+        "On three hidden sets of rates your bandit loses about as few clicks as coursekit's "
+        "Thompson sampling, far fewer than showing the copies at random."
+    )

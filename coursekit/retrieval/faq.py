@@ -1,0 +1,109 @@
+"""The shop FAQ: its :class:`~coursekit.retrieval.index.AnswerIndex` and hand-off rule, built once.
+
+:func:`build_faq_index` embeds the FAQ questions and fits the hand-off rule on the validation
+paraphrases; :func:`load_faq_index` caches it under a key made of :data:`FAQ_INDEX_RECIPE`,
+the target precision, the FAQ data and the encoder's folder; :func:`faq_rule` reads the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from coursekit.retrieval.abstain import AbstainRule, fit_abstain_rule
+from coursekit.retrieval.embeddings import embed
+from coursekit.retrieval.index import AnswerIndex
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+#: the recipe version of :func:`load_faq_index`; bump it when the recipe changes
+FAQ_INDEX_RECIPE = "2"
+#: precision the FAQ threshold must reach on the validation paraphrases
+FAQ_TARGET_PRECISION = 0.95
+
+
+def _faq_fingerprint() -> str:
+    from coursekit.data import load_faq, load_faq_paraphrases
+
+    faq, para = load_faq(), load_faq_paraphrases("validation")
+    blob = json.dumps(
+        [
+            faq[["faq_id", "question", "answer"]].values.tolist(),
+            para[["faq_id", "text"]].values.tolist(),
+        ]
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+
+def faq_documents(faq: pd.DataFrame) -> list[str]:
+    """The text indexed for each FAQ entry: its question (what shoppers' questions resemble)."""
+    return faq["question"].astype(str).tolist()
+
+
+def build_faq_index(target_precision: float = FAQ_TARGET_PRECISION) -> AnswerIndex:
+    """Embed the shop's FAQ questions and store the hand-off threshold chosen on validation."""
+    from coursekit.data import load_faq, load_faq_paraphrases
+
+    faq = load_faq()
+    payloads = [
+        {"question": q, "answer": a, "topic": t}
+        for q, a, t in zip(faq["question"], faq["answer"], faq["topic"], strict=True)
+    ]
+    index = AnswerIndex.build(faq_documents(faq), ids=faq["faq_id"].tolist(), payloads=payloads)
+    val = load_faq_paraphrases("validation")
+    scores, rows = index.search_embeddings(embed(val["text"].tolist()), k=2)
+    correct = np.array(index.ids)[rows[:, 0]] == val["faq_id"].astype(str).to_numpy()
+    rule = fit_abstain_rule(scores, correct, target_precision)
+    index.meta.update(
+        {
+            "min_score": rule.min_score,
+            "min_margin": rule.min_margin,
+            "target_precision": target_precision,
+            "source": "shop FAQ",
+        }
+    )
+    return index
+
+
+def load_faq_index(rebuild: bool = False) -> AnswerIndex:
+    """The shop's FAQ :class:`AnswerIndex`, built once into the cache (a few seconds), then loaded.
+
+    ``index.meta`` holds the hand-off rule fitted on validation (``min_score``,
+    ``min_margin``); :func:`faq_rule` turns it into an :class:`AbstainRule`.
+    """
+    from coursekit import env
+    from coursekit.cache import folder_digest, get_or_build, recipe_key
+
+    version = recipe_key(
+        {"faq_index": FAQ_INDEX_RECIPE, "target_precision": FAQ_TARGET_PRECISION},
+        data=[_faq_fingerprint()],
+        upstream=[folder_digest(env.minilm_path())],
+    )
+    folder = get_or_build(
+        "faq-index", lambda tmp: build_faq_index().save(tmp), version=version, rebuild=rebuild
+    )
+    return AnswerIndex.load(folder)
+
+
+def faq_rule(index: AnswerIndex) -> AbstainRule:
+    """The :class:`AbstainRule` stored with an index by :func:`build_faq_index`."""
+    try:
+        return AbstainRule(float(index.meta["min_score"]), float(index.meta["min_margin"]))
+    except KeyError:
+        raise ValueError(
+            "this index has no hand-off rule; build it with build_faq_index()"
+        ) from None
+
+
+__all__ = [
+    "FAQ_INDEX_RECIPE",
+    "FAQ_TARGET_PRECISION",
+    "build_faq_index",
+    "faq_documents",
+    "faq_rule",
+    "load_faq_index",
+]
