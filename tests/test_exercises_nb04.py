@@ -474,3 +474,21 @@ def test_the_build_it_hints_are_staged_and_give_no_solution_line():
         hints = squash(" ".join(check.hints))
         assert not [ln for ln in lines if ln in hints and not ln.startswith("#")]
         assert not any(code in check.hints[0] for code in ("self.", "=", "nn.", "torch"))
+
+
+def test_the_notebooks_own_block_and_gpt_pass_their_checks():
+    """The classes above restate the notebook's solution; this runs the notebook's cells
+    themselves, so the two cannot drift apart unnoticed."""
+    import nbformat
+
+    from coursekit import paths
+
+    nb = nbformat.read(paths.notebooks_dir() / "04_language_modelling.ipynb", as_version=4)
+    space = {"nn": nn, "torch": torch, "F": F, "MultiHeadAttention": MultiHeadAttention}
+    space.update(CausalLMOutput=CausalLMOutput, lm=lm)  # the given lines of forward use them
+    for defines in ("class Block(", "class TinyGPT("):
+        exec(
+            next(c.source for c in nb.cells if c.cell_type == "code" and defines in c.source), space
+        )
+    assert nb04.gpt_block.evaluate(space["Block"]).status == PASSED
+    assert nb04.tiny_gpt.evaluate(space["TinyGPT"]).status == PASSED

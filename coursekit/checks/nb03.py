@@ -180,6 +180,16 @@ FORBID_ATTENTION = (
     "torch.nn.functional.multi_head_attention_forward",
     "coursekit.attention.MultiHeadAttention",
     "coursekit.attention.scaled_dot_product_attention",
+    # coursekit's own pieces of it: a forward assembled from them is coursekit's forward
+    # (torch.softmax stays allowed: the exercise is the attention, not the softmax)
+    *FORBID_SCORES,
+    "coursekit.attention.stable_softmax",
+    *FORBID_CAUSAL,
+    *FORBID_SPLIT,
+    "coursekit.attention.merge_heads",
+    "coursekit.attention.padding_mask",
+    "coursekit.attention.combine_masks",
+    "coursekit.attention.apply_mask",
 )
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
 #: real reviews for the MiniLM comparison, of different lengths (so the batch pads); none of

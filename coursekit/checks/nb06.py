@@ -20,6 +20,18 @@ from coursekit.checks import (
 )
 from coursekit.schema import LABELS
 
+#: ready-made answers: calling one of them does not pass the exercise
+FORBID_F1 = (
+    "coursekit.metrics.macro_f1",
+    "coursekit.metrics.classification_scores",
+    "sklearn.metrics.f1_score",
+    "sklearn.metrics.fbeta_score",
+    "sklearn.metrics.precision_recall_fscore_support",
+    "sklearn.metrics.classification_report",
+)
+FORBID_THRESHOLDS = ("coursekit.sentiment.choose_thresholds",)
+FORBID_ECE = ("coursekit.metrics.expected_calibration_error", "coursekit.metrics.reliability_bins")
+
 #: (y_true, y_pred) pairs for exercise 06.1, chosen so accuracy, micro-, weighted-
 #: and macro-F1 all differ, one with a class that is never predicted; the last one has a class
 #: (neutral) in neither list, the edge case the notebook's text defines: its F1 is 0 and it counts
@@ -83,7 +95,7 @@ def macro_f1(fn: Any) -> None:
     for t, p in F1_CASES:
         absent = [c for c in LABELS if c not in t and c not in p]
         try:
-            answer = call(fn, list(t), list(p), name="macro_f1_by_hand")
+            answer = call_own(fn, list(t), list(p), forbid=FORBID_F1, name="macro_f1_by_hand")
         except CheckFailed as err:
             if absent and "ZeroDivisionError" in str(err):
                 raise CheckFailed(
@@ -142,7 +154,9 @@ def thresholds(fn: Any) -> None:
     from coursekit.sentiment import choose_thresholds
 
     scores, labels = _threshold_data()
-    got = call(fn, scores.copy(), list(labels), name="choose_thresholds")
+    got = call_own(
+        fn, scores.copy(), list(labels), forbid=FORBID_THRESHOLDS, name="choose_thresholds"
+    )
     expect_type(got, (tuple, list), "choose_thresholds(...)")
     expect(len(got) == 2, f"return two numbers (low, high), got {len(got)} values")
     low, high = (_as_number(x, "threshold") for x in got)
@@ -506,7 +520,8 @@ def ece(fn: Any) -> None:
 
     for probs, y, bins in _ece_cases():
         got = _as_number(
-            call(fn, probs.copy(), y.copy(), bins, name="ece_by_hand"), "ece_by_hand(...)"
+            call_own(fn, probs.copy(), y.copy(), bins, forbid=FORBID_ECE, name="ece_by_hand"),
+            "ece_by_hand(...)",
         )
         want = expected_calibration_error(probs, y, bins)
         if math.isclose(got, want, abs_tol=1e-4):
