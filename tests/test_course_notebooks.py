@@ -29,15 +29,16 @@ def test_every_course_notebook_has_exercises_with_checks():
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_blank_learner_notebook_says_not_yet_and_runs_to_the_end(name):
+def test_blank_learner_notebook_says_not_attempted_and_runs_to_the_end(name):
     report = runner.check_notebook(paths.learner_dir() / name)
     assert report.results, f"{name}: no exercises found"
     passed = [r.exercise for r in report.results if r.passed]
     assert not passed, f"{name}: exercises pass without an answer: {passed}"
-    for r in report.results:
-        assert "Exercise" in r.said and ("not yet" in r.said or "not attempted yet" in r.said), (
+    for r in report.results:  # every exercise, blank, says so, and no hint comes before a try
+        assert "Exercise" in r.said and "not attempted yet" in r.said, (
             f"{name} {r.exercise}: {r.said}"
         )
+        assert "Hint" not in r.said, f"{name} {r.exercise}: a hint before an attempt: {r.said}"
     assert report.errors == [], f"{name}: an unsolved exercise crashed later cells: {report.errors}"
 
 
