@@ -79,11 +79,12 @@ def z_statistic(fn: Any) -> None:
 # --------------------------------------------------------------------------- 09.2 Holm
 
 
-def _holm_reference(p: np.ndarray, alpha: float) -> np.ndarray:
+def _holm_reference(p: np.ndarray, alpha: float, shift: int = 0) -> np.ndarray:
+    """Holm's decisions (``shift=1``: every threshold one test too strict, a mistake)."""
     m = len(p)
     reject = np.zeros(m, dtype=bool)
     for k, i in enumerate(np.argsort(p, kind="stable")):
-        if p[i] > alpha / (m - k):
+        if p[i] > alpha / (m - k + shift):
             break
         reject[i] = True
     return reject
@@ -98,16 +99,6 @@ def _holm_no_stop(p: np.ndarray, alpha: float) -> np.ndarray:
 
 def _holm_sorted_order(p: np.ndarray, alpha: float) -> np.ndarray:
     return _holm_reference(p, alpha)[np.argsort(p, kind="stable")]
-
-
-def _holm_shifted(p: np.ndarray, alpha: float) -> np.ndarray:
-    m = len(p)
-    reject = np.zeros(m, dtype=bool)
-    for k, i in enumerate(np.argsort(p, kind="stable")):
-        if p[i] > alpha / (m - k + 1):
-            break
-        reject[i] = True
-    return reject
 
 
 def _bh(p: np.ndarray, alpha: float) -> np.ndarray:
@@ -147,7 +138,7 @@ HOLM_MISTAKES = (
         "compares the k-th smallest with alpha / (m - k + 1) and stops at the first failure",
     ),
     (
-        _holm_shifted,
+        lambda p, a: _holm_reference(p, a, shift=1),
         "off by one: the smallest p-value is compared with alpha / m (all m tests still in "
         "play), the largest with alpha itself",
     ),
