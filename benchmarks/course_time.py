@@ -31,7 +31,7 @@ BUDGET_MIN = {
     "06": 2.0,
     "07": 1.5,
     "08": 0.5,
-    "09": 0.2,
+    "09": 0.3,
 }
 CAP_S = 180.0  # no notebook over 3 minutes
 TOTAL_CAP_S = 12 * 60.0  # the whole course

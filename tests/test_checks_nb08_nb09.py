@@ -130,7 +130,7 @@ def size_solution(p_a, p_b, alpha, power):
     return math.ceil(num**2 / (p_b - p_a) ** 2)
 
 
-def test_09_2_sample_size():
+def test_09_3_sample_size():
     assert nb09.sample_size.evaluate(size_solution).status == PASSED
     assert_common_failures(nb09.sample_size, lambda *a: "many")
     assert_fails(nb09.sample_size, lambda *a: 2 * size_solution(*a), "both arms")
@@ -161,7 +161,7 @@ def thompson_solution(successes, failures, rng):
     return int(np.argmax(rng.beta(1 + successes, 1 + failures)))
 
 
-def test_09_3_thompson_step():
+def test_09_4_thompson_step():
     assert nb09.thompson_step.evaluate(thompson_solution).status == PASSED
     from coursekit.experiments import thompson_choose
 

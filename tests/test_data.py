@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from scipy import stats
 
 from coursekit import copywriter, corpus, data, paths, product_copy
 from coursekit import corpus_products as P
@@ -340,6 +341,9 @@ def test_campaigns():
     observed = agg["clicks"] / agg["impressions"]
     assert ((observed - agg["true_ctr"]).abs() < 0.006).all()
     assert agg["true_ctr"].between(0.02, 0.06).all()
+    # the variants split one randomised stream: no sample-ratio mismatch (scipy's χ²)
+    for campaign, impressions in agg["impressions"].groupby(level=0):
+        assert stats.chisquare(impressions.to_numpy()).pvalue > 0.01, campaign
 
 
 # --------------------------------------------------------------------------- verification and errors

@@ -1,4 +1,5 @@
-"""Notebook 09's build-it exercise: a Thompson-sampling bandit and its regret (09.4).
+"""Notebook 09's exercises with hidden inputs: Holm's correction (09.2) and a Thompson-sampling
+bandit with its regret (09.5).
 
 The reference is the solution notebook's own cell; the check simulates the learner's bandit on
 hidden rates. Each plausible mistake gets its own message; coursekit's bandit is caught.
@@ -20,7 +21,7 @@ def _solution() -> dict:
 
     nb = nbformat.read(paths.notebooks_dir() / "09_measuring_impact.ipynb", as_version=4)
     namespace: dict = {"np": np}
-    for defines in ("thompson_step", "thompson_run"):
+    for defines in ("holm_reject", "thompson_step", "thompson_run"):
         cell = next(c for c in nb.cells if c.cell_type == "code" and f"def {defines}(" in c.source)
         exec(cell.source, namespace)
     return namespace
@@ -119,3 +120,118 @@ def test_edge_cases_no_impressions_and_one_copy(ns):
         NOT_YET,
         "no impressions",
     )
+
+
+# --------------------------------------------------------------------------- 09.2 Holm
+
+
+def _holm_variant(ns, mistake):
+    """The notebook's holm_reject with one plausible mistake."""
+
+    def holm_reject(p_values, alpha=0.05):
+        p = np.asarray(p_values, dtype=float)
+        m = len(p)
+        order = np.argsort(p, kind="stable")
+        reject = np.zeros(m, dtype=bool)
+        for k, i in enumerate(order):
+            threshold = alpha / (m - k + 1) if mistake == "shifted" else alpha / (m - k)
+            if mistake == "bonferroni":
+                threshold = alpha / m
+            if mistake == "fixed alpha":
+                threshold = 0.05 / (m - k)
+            if p[i] > threshold:
+                if mistake == "no stop":
+                    continue
+                break
+            reject[i] = True
+        if mistake == "sorted":
+            return reject[order]
+        return reject
+
+    return holm_reject
+
+
+def test_holm_reference_passes_and_agrees_with_statsmodels(ns):
+    from statsmodels.stats.multitest import multipletests
+
+    _status(nb09.holm_reject.evaluate(ns["holm_reject"]), PASSED)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        p = np.round(rng.random(int(rng.integers(1, 15))) ** 3, 3)  # rounding makes ties
+        assert ns["holm_reject"](list(p)).tolist() == multipletests(p, method="holm")[0].tolist()
+    assert ns["holm_reject"]([1.0, 1.0]).tolist() == [False, False]
+
+
+def test_holm_blank_and_ready_made_versions(ns):
+    verdict = nb09.holm_reject.evaluate(blank)
+    assert verdict.status == NOT_ATTEMPTED and verdict.line().endswith("not attempted yet.")
+    _status(nb09.holm_reject.evaluate(lambda p, a=0.05: ex.holm(p, a)[0]), NOT_YET, "calls `holm`")
+    from statsmodels.stats.multitest import multipletests
+
+    _status(
+        nb09.holm_reject.evaluate(lambda p, a=0.05: multipletests(p, a, method="holm")[0]),
+        NOT_YET,
+        "calls `multipletests`",
+    )
+    _status(nb09.holm_reject.evaluate(lambda p, a=0.05: "reject"), NOT_YET, "True/False")
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        (lambda p, a=0.05: np.asarray(p) <= a, "no correction"),
+        ("bonferroni", "Bonferroni"),
+        ("sorted", "sorted order"),
+        ("no stop", "STOPS at the first"),
+        ("bh", "Benjamini-Hochberg"),
+        ("shifted", "off by one"),
+        ("fixed alpha", "ignores the `alpha`"),
+    ],
+)
+def test_holm_each_plausible_mistake_gets_its_own_message(ns, answer, fragment):
+    if answer == "bh":
+        answer = _bh_by_hand
+    elif isinstance(answer, str):
+        answer = _holm_variant(ns, answer)
+    _status(nb09.holm_reject.evaluate(answer), NOT_YET, fragment)
+
+
+def _bh_by_hand(p_values, alpha=0.05):
+    p = np.asarray(p_values, dtype=float)
+    m, order = len(p), np.argsort(p, kind="stable")
+    ok = np.nonzero(p[order] <= alpha * np.arange(1, m + 1) / m)[0]
+    reject = np.zeros(m, dtype=bool)
+    if len(ok):
+        reject[order[: ok[-1] + 1]] = True
+    return reject
+
+
+def test_holm_hidden_inputs_catch_an_answer_right_only_on_the_visible_lists(ns):
+    visible = {
+        (0.01, 0.04, 0.03, 0.005): [True, False, False, True],
+        (0.001, 0.013, 0.2, 0.5): [True, True, False, False],
+    }
+
+    def memorised(p_values, alpha=0.05):
+        return visible.get(tuple(p_values), [False] * len(p_values))
+
+    _status(nb09.holm_reject.evaluate(memorised), NOT_YET, "expected")
+
+
+def test_holm_edge_cases_ties_and_p_equal_to_one(ns):
+    def breaks_ties_badly(p_values, alpha=0.05):  # ties: only the first of equal p-values
+        out = ns["holm_reject"](p_values, alpha)
+        seen = set()
+        for i, p in enumerate(p_values):
+            if p in seen:
+                out[i] = False
+            seen.add(p)
+        return out
+
+    _status(nb09.holm_reject.evaluate(breaks_ties_badly), NOT_YET, "0.01, 0.01")
+
+    def one_is_rejected(p_values, alpha=0.05):  # p = 1 must never be rejected
+        out = ns["holm_reject"](p_values, alpha)
+        return [bool(o) or p == 1.0 for o, p in zip(out, p_values, strict=True)]
+
+    _status(nb09.holm_reject.evaluate(one_is_rejected), NOT_YET, "1.0")

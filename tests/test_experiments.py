@@ -151,3 +151,116 @@ def test_tables_and_errors():
         ex.simulate_bandit(ex.ucb1(), [0.5], 10)
     with pytest.raises(ValueError, match="epsilon"):
         ex.epsilon_greedy(1.5)
+
+
+# --------------------------------------------------------------------------- validity checks
+
+
+def test_srm_test_matches_scipy_and_planned_shares():
+    res = ex.srm_test([5_150, 4_850])
+    chi2, p = stats.chisquare([5_150, 4_850])
+    assert res.chi2 == pytest.approx(chi2) and res.p_value == pytest.approx(p) and res.df == 1
+    assert res.chi2 == pytest.approx(9.0) and res.mismatch is True  # 51.5 % of 10,000: p ≈ 0.003
+    assert ex.srm_test([5_120, 4_880]).mismatch is False  # χ² = 5.76, p ≈ 0.016
+    uneven = ex.srm_test([9_000, 1_000], shares=[0.9, 0.1])
+    assert uneven.chi2 == pytest.approx(0.0) and not uneven.mismatch
+    three = ex.srm_test([100, 100, 130])
+    assert three.p_value == pytest.approx(stats.chisquare([100, 100, 130]).pvalue)
+    for bad in ([10], [-1, 5], [0, 0]):
+        with pytest.raises(ValueError):
+            ex.srm_test(bad)
+    with pytest.raises(ValueError, match="one positive planned share"):
+        ex.srm_test([10, 10], shares=[1, 0])
+
+
+def test_every_shipped_campaign_passes_srm_and_a_broken_log_fails():
+    from coursekit.data import load_campaigns
+
+    logs = load_campaigns()
+    table = ex.srm_table(logs)
+    assert len(table) == logs["campaign_id"].nunique()
+    assert (table["p"] > 0.01).all(), table.to_string()
+    # one variant losing 2 % of its traffic (a redirect bug) is caught in every campaign
+    for campaign in table["campaign_id"]:
+        broken = ex.lose_traffic(logs, campaign, "B", 0.02, seed=1)
+        row = ex.srm_table(broken).set_index("campaign_id").loc[campaign]
+        assert row["p"] < 0.01 and row["mismatch"], (campaign, row["p"])
+    untouched = ex.srm_table(ex.lose_traffic(logs, "C02", "B", 0.02))
+    assert untouched.drop(index=1).equals(table.drop(index=1))
+    with pytest.raises(ValueError, match="no rows"):
+        ex.lose_traffic(logs, "C99", "B", 0.02)
+
+
+P_SETS = [
+    [0.01, 0.04, 0.03, 0.005],
+    [0.02, 0.021, 0.03],
+    [0.001, 0.001, 0.2, 1.0, 0.04, 0.04],
+    [1.0, 1.0],
+    [0.5],
+    list(np.random.default_rng(3).uniform(0, 0.1, 25)),
+]
+
+
+@pytest.mark.parametrize("p", P_SETS)
+@pytest.mark.parametrize("alpha", [0.05, 0.1])
+def test_holm_and_bh_match_statsmodels(p, alpha):
+    from statsmodels.stats.multitest import multipletests
+
+    for ours, method in ((ex.holm, "holm"), (ex.benjamini_hochberg, "fdr_bh")):
+        reject, adjusted = ours(p, alpha)
+        sm_reject, sm_adjusted, _, _ = multipletests(p, alpha=alpha, method=method)
+        assert reject.tolist() == sm_reject.tolist(), method
+        assert adjusted == pytest.approx(sm_adjusted, abs=1e-12), method
+
+
+def test_holm_is_between_bonferroni_and_bh():
+    p = np.array([0.001, 0.013, 0.02, 0.03, 0.2])
+    holm, _ = ex.holm(p)
+    bh, _ = ex.benjamini_hochberg(p)
+    bonferroni = p <= 0.05 / len(p)
+    assert bonferroni.sum() <= holm.sum() <= bh.sum()
+    assert holm.tolist() == [True, False, False, False, False]  # 0.013 > 0.05 / 4
+    assert bh.tolist() == [True, True, True, True, False]  # 0.03 <= 4 * 0.05 / 5
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ex.holm([0.2, 1.5])
+
+
+def test_cluster_robust_z_equals_pooled_z_with_one_impression_per_shopper():
+    rng = np.random.default_rng(0)
+    c_a, c_b = rng.random(4_000) < 0.05, rng.random(4_000) < 0.06
+    ones = np.ones(4_000)
+    z, p = ex.cluster_robust_ztest(c_a, ones, c_b, ones)
+    unpooled = ex.two_proportion_ztest(c_a.sum(), 4_000, c_b.sum(), 4_000)
+    se = (unpooled.ci_high - unpooled.ci_low) / (2 * stats.norm.ppf(0.975))
+    assert z == pytest.approx(unpooled.diff / se, rel=1e-3)  # unpooled Wald z, n/(n-1) apart
+    assert p == pytest.approx(2 * stats.norm.sf(abs(z)))
+
+
+def test_counting_impressions_as_independent_inflates_false_alarms():
+    sims = ex.simulate_shopper_aa(n_experiments=600, shoppers_per_arm=500, seed=0)
+    false_alarms = (sims[["p_impressions", "p_shoppers"]] < 0.05).mean()
+    assert false_alarms["p_impressions"] > 0.12  # correlated impressions, counted as independent
+    assert abs(false_alarms["p_shoppers"] - 0.05) < 0.025  # shoppers as the unit: the 5 % holds
+    assert sims["se_ratio"].median() > 1.3
+    one_each = ex.simulate_shopper_aa(
+        n_experiments=600, shoppers_per_arm=500, impressions_per_shopper=1, seed=0
+    )
+    assert (one_each["p_impressions"] < 0.05).mean() < 0.08  # one impression each: no problem
+
+
+def test_winners_curse_early_stops_exaggerate_the_effect():
+    true = 0.044 - 0.04
+    runs = ex.simulate_early_stops(0.04, 0.044, 1_000, 20, 3_000, rng=np.random.default_rng(0))
+    assert set(runs.columns) == {
+        "stop_look",
+        "stopped_early",
+        "significant",
+        "estimate",
+        "estimate_fixed",
+    }
+    assert runs["stop_look"].between(1, 20).all()
+    assert runs["estimate_fixed"].mean() / true == pytest.approx(1.0, abs=0.05)  # unbiased
+    early = runs[runs["stopped_early"] & (runs["stop_look"] <= 5)]
+    assert len(early) > 100 and early["estimate"].mean() / true > 1.8
+    with pytest.raises(ValueError, match="real difference"):
+        ex.simulate_early_stops(0.04, 0.04, 10, 2, 10)

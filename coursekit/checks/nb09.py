@@ -1,4 +1,5 @@
-"""Checks for notebook 09 (measuring impact): z statistic, sample size, Thompson step, a bandit."""
+"""Checks for notebook 09 (measuring impact): z statistic, Holm's correction, sample size,
+Thompson step, a bandit."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ FORBID_SIZE = (
     "statsmodels.stats.power.NormalIndPower",
     "statsmodels.stats.power.zt_ind_solve_power",
     "statsmodels.stats.power.tt_ind_solve_power",
+)
+FORBID_HOLM = (
+    "coursekit.experiments.holm",
+    "coursekit.experiments.benjamini_hochberg",
+    "statsmodels.stats.multitest.multipletests",
 )
 FORBID_THOMPSON = (
     "coursekit.experiments.thompson_choose",
@@ -77,8 +83,169 @@ def z_statistic(fn: Any) -> None:
         expect_close(got, want, f"z_statistic{(x_a, n_a, x_b, n_b)}", atol=1e-6, rtol=1e-6)
 
 
+# --------------------------------------------------------------------------- 09.2 Holm
+
+
+def _holm_reference(p: np.ndarray, alpha: float, shift: int = 0) -> np.ndarray:
+    """Holm's decisions (``shift=1``: every threshold one test too strict, a mistake)."""
+    m = len(p)
+    reject = np.zeros(m, dtype=bool)
+    for k, i in enumerate(np.argsort(p, kind="stable")):
+        if p[i] > alpha / (m - k + shift):
+            break
+        reject[i] = True
+    return reject
+
+
+def _holm_no_stop(p: np.ndarray, alpha: float) -> np.ndarray:
+    reject = np.zeros(len(p), dtype=bool)
+    for k, i in enumerate(np.argsort(p, kind="stable")):
+        reject[i] = p[i] <= alpha / (len(p) - k)
+    return reject
+
+
+def _holm_sorted_order(p: np.ndarray, alpha: float) -> np.ndarray:
+    return _holm_reference(p, alpha)[np.argsort(p, kind="stable")]
+
+
+def _bh(p: np.ndarray, alpha: float) -> np.ndarray:
+    m, order = len(p), np.argsort(p, kind="stable")
+    passing = np.nonzero(p[order] <= alpha * np.arange(1, m + 1) / m)[0]
+    reject = np.zeros(m, dtype=bool)
+    if len(passing):
+        reject[order[: passing[-1] + 1]] = True
+    return reject
+
+
+#: plausible wrong answers, each with its message (reported when it explains every answer)
+HOLM_MISTAKES = (
+    (
+        lambda p, a: p <= a,
+        "no correction: each p-value is compared with alpha itself; with many tests, divide alpha "
+        "by the number of tests still in play",
+    ),
+    (
+        lambda p, a: p <= a / len(p),
+        "that is Bonferroni (every p-value against alpha / m); Holm relaxes the threshold step by "
+        "step: the k-th smallest p-value is compared with alpha / (m - k + 1)",
+    ),
+    (
+        _holm_sorted_order,
+        "the decisions come back in sorted order; return them in the order of the input "
+        "p-values (campaign by campaign)",
+    ),
+    (
+        _holm_no_stop,
+        "Holm STOPS at the first sorted p-value that fails its threshold: every larger p-value "
+        "is kept too, even one that would pass its own threshold",
+    ),
+    (
+        _bh,
+        "that is Benjamini-Hochberg (the k-th smallest against k·alpha/m, step-up); Holm "
+        "compares the k-th smallest with alpha / (m - k + 1) and stops at the first failure",
+    ),
+    (
+        lambda p, a: _holm_reference(p, a, shift=1),
+        "off by one: the smallest p-value is compared with alpha / m (all m tests still in "
+        "play), the largest with alpha itself",
+    ),
+    (
+        lambda p, a: _holm_reference(p, 0.05),
+        "your answer ignores the `alpha` argument (it uses 0.05 whatever alpha is)",
+    ),
+)
+
+
+def _decisions(value: Any, m: int, p: list[float]) -> np.ndarray:
+    try:
+        got = np.asarray(value)
+    except (TypeError, ValueError):
+        got = np.asarray([])
+    if got.shape != (m,) or not (
+        got.dtype == bool or (np.issubdtype(got.dtype, np.number) and np.isin(got, (0, 1)).all())
+    ):
+        raise CheckFailed(
+            f"`holm_reject({p})` should return {m} True/False decisions, one per p-value, "
+            f"but it returned {_show(value)}"
+        )
+    return got.astype(bool)
+
+
+def _show(value: Any) -> str:
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
 @exercise(
     "09.2",
+    "Holm's step-down correction",
+    hint=(
+        "Holm looks at the p-values from the smallest up; each needs to clear a threshold that "
+        "depends on how many tests are still in play, and the first one that fails ends the "
+        "search.",
+        "Sort the p-values (remember where each came from); the k-th smallest, k = 1..m, must "
+        "be <= alpha / (m - k + 1). Reject until the first failure, keep everything after it, "
+        "and return the decisions in the input order.",
+    ),
+)
+def holm_reject(fn: Any) -> str:
+    """Visible: a few small lists; each plausible mistake has a list on which it differs.
+    Edge cases: ties, p = 1, a single p-value, alpha other than 0.05. Hidden: 40 seeded sets of
+    3-30 p-values (some real effects among nulls), compared with Holm as statsmodels does it."""
+    cases: list[tuple[list[float], float]] = [
+        ([0.01, 0.04, 0.03, 0.005], 0.05),
+        ([0.001, 0.013, 0.2, 0.5], 0.05),  # Holm 2, Bonferroni 1
+        ([0.3, 0.001, 0.02], 0.05),  # unsorted input
+        ([0.02, 0.021, 0.03], 0.05),  # the first fails: stop, although 0.03 <= 0.05
+        ([0.001, 0.013, 0.02, 0.03, 0.2], 0.05),  # Holm 1, Benjamini-Hochberg 4
+        ([0.02, 0.3], 0.05),  # 0.02 <= 0.05 / 2
+        ([0.01, 0.01, 0.5], 0.05),  # ties
+        ([0.02, 0.02, 0.02], 0.05),  # ties that all fail
+        ([1.0, 1.0], 0.05),
+        ([0.04], 0.05),
+        ([1.0], 0.05),
+        ([0.02, 0.04, 0.3], 0.1),  # alpha 0.1: Holm rejects two, at 0.05 none
+    ]
+    hidden = np.random.default_rng(93)
+    for _ in range(40):
+        m = int(hidden.integers(3, 31))
+        real = hidden.random(m) < 0.4
+        p = np.where(real, hidden.beta(0.3, 12, m), hidden.random(m))
+        cases.append(([float(x) for x in np.round(p, 5)], float(hidden.choice([0.05, 0.1]))))
+    answers = [
+        _decisions(
+            call_own(fn, list(p_list), alpha, forbid=FORBID_HOLM, name="holm_reject"),
+            len(p_list),
+            p_list,
+        )
+        for p_list, alpha in cases
+    ]
+    wrong = [
+        (p_list, alpha, got)
+        for (p_list, alpha), got in zip(cases, answers, strict=True)
+        if not (got == _holm_reference(np.array(p_list), alpha)).all()
+    ]
+    if wrong:
+        p_list, alpha, got = wrong[0]
+        for mistake, message in HOLM_MISTAKES:  # a mistake that explains every answer
+            if all(
+                (out == mistake(np.array(p), a)).all()
+                for (p, a), out in zip(cases, answers, strict=True)
+            ):
+                raise CheckFailed(f"on p-values {p_list} (alpha {alpha}): {message}")
+        want = _holm_reference(np.array(p_list), alpha)
+        raise CheckFailed(
+            f"holm_reject({p_list}, alpha={alpha}) rejected {got.tolist()}, expected "
+            f"{want.tolist()}"
+        )
+    return (
+        f"{len(cases)} sets of p-values (ties, p = 1, a single test, alpha 0.05 and 0.1) match "
+        "Holm's decisions."
+    )
+
+
+@exercise(
+    "09.3",
     "impressions needed per arm",
     hint=(
         "The sample size grows with the square of (the z for significance + the z for power) and shrinks with the square of the effect you want to see.",
@@ -137,7 +304,7 @@ def sample_size(fn: Any) -> str:
 
 
 @exercise(
-    "09.3",
+    "09.4",
     "one Thompson-sampling step",
     hint=(
         "Thompson sampling draws one plausible click rate per arm from its posterior and shows the arm with the best draw.",
@@ -247,7 +414,7 @@ def _regrets(run: Any, regret: Any, rates: np.ndarray, horizon: int, runs: int) 
 
 
 @exercise(
-    "09.4",
+    "09.5",
     "a Thompson-sampling bandit, measured by its regret",
     hint=(
         "After each impression only the copy that was shown learns something: a click is a "

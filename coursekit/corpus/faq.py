@@ -102,8 +102,26 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
         k += 1
 
 
+def _split_traffic(rng: random.Random, total: int, arms: int) -> list[int]:
+    """Randomise ``total`` shoppers' impressions evenly over ``arms`` variants: a multinomial
+    draw with equal shares, as sequential binomials (arm ``v`` gets a binomial share of what the
+    earlier arms left, with probability ``1 / (arms - v)``)."""
+    counts, left = [], total
+    for v in range(arms - 1):
+        n = _binomial(rng, left, 1.0 / (arms - v))
+        counts.append(n)
+        left -= n
+    return [*counts, left]
+
+
 def generate_campaigns(seed: int = DEFAULT_SEED) -> list[dict]:
-    """Daily impressions and clicks of each copy variant, drawn from its known true CTR."""
+    """Daily impressions and clicks of each copy variant, drawn from its known true CTR.
+
+    Each day brings ONE stream of traffic to the campaign (weekends busier), and the ad server
+    randomises it evenly over the variants (a multinomial split), as a real A/B test does: so
+    the variants' impression counts pass a sample-ratio-mismatch test. Clicks are binomial
+    draws from each variant's true click-through rate.
+    """
     rng = _rng(seed, "campaigns")
     rows = []
     start = dt.date(2024, 3, 4)
@@ -112,9 +130,10 @@ def generate_campaigns(seed: int = DEFAULT_SEED) -> list[dict]:
         for day in range(1, CAMPAIGN_DAYS + 1):
             date = start + dt.timedelta(days=7 * c_idx + day - 1)
             weekend = 1.25 if date.weekday() >= 5 else 1.0
+            mean = base * weekend * len(headlines)
+            total = max(100 * len(headlines), int(round(rng.gauss(mean, math.sqrt(mean) * 3))))
+            split = _split_traffic(rng, total, len(headlines))
             for v, (headline, ctr) in enumerate(zip(headlines, ctrs, strict=True)):
-                mean = base * weekend
-                impressions = max(100, int(round(rng.gauss(mean, math.sqrt(mean) * 3))))
                 rows.append(
                     {
                         "campaign_id": cid,
@@ -123,8 +142,8 @@ def generate_campaigns(seed: int = DEFAULT_SEED) -> list[dict]:
                         "headline": headline,
                         "day": day,
                         "date": date.isoformat(),
-                        "impressions": impressions,
-                        "clicks": _binomial(rng, impressions, ctr),
+                        "impressions": split[v],
+                        "clicks": _binomial(rng, split[v], ctr),
                         "true_ctr": ctr,
                     }
                 )
