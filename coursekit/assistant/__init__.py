@@ -1,0 +1,58 @@
+"""A grounded shop assistant (notebook 11): retrieve, write, cite, check, defend.
+
+* :mod:`~coursekit.assistant.retrieve`: :func:`retrieve` (the ONE door to FAQ search),
+  :func:`find_product`, :func:`product_facts`;
+* :mod:`~coursekit.assistant.writer`: the tiny reply GPT (:func:`load_reply_writer`,
+  :func:`write`) and :func:`cite`;
+"""
+
+# ruff: noqa: F401
+from __future__ import annotations
+
+from coursekit.assistant.retrieve import (
+    HANDOFF_MESSAGE,
+    Retrieved,
+    faq_entry,
+    find_product,
+    product_facts,
+    retrieve,
+    retrieve_many,
+)
+from coursekit.assistant.writer import (
+    WriterConfig,
+    cite,
+    format_prompt,
+    load_reply_writer,
+    train_reply_writer,
+    training_pairs,
+    write,
+)
+from coursekit.assistant.faithfulness import (
+    POLICY_TERMS,
+    durations,
+    is_faithful,
+    numbers,
+    policy_terms,
+    unsupported_facts,
+)
+from coursekit.assistant.pipeline import Reply, ShopAssistant, product_sentence
+from coursekit.assistant.quantize import (
+    dequantize,
+    embed_with,
+    quantize_dynamic_int8,
+    quantize_linears_by_hand,
+    quantize_per_channel,
+    queries_per_second,
+    serialized_size,
+    top1,
+)
+from coursekit.assistant.safety import (
+    INSTRUCTION_PATTERNS,
+    attack_succeeded,
+    delimit,
+    gate,
+    has_pii,
+    is_instruction,
+    scrub,
+    strip_instructions,
+)
