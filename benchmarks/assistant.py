@@ -39,8 +39,12 @@ def faithfulness_table() -> str:
     for name, df in ev.question_sets().items():
         found = [r for r in a.retrieve_many(df["text"].tolist()) if not r.handed_off]
         bodies = a.write(model, tok, [r.passage for r in found], [r.question for r in found])
-        faithful = np.mean([a.is_faithful(b, r.passage) for b, r in zip(bodies, found, strict=True)])
-        exact = np.mean([b.strip() == r.passage.strip() for b, r in zip(bodies, found, strict=True)])
+        faithful = np.mean(
+            [a.is_faithful(b, r.passage) for b, r in zip(bodies, found, strict=True)]
+        )
+        exact = np.mean(
+            [b.strip() == r.passage.strip() for b, r in zip(bodies, found, strict=True)]
+        )
         lines.append(f"| {name} ({len(df)}) | {len(found)} | {faithful:.3f} | {exact:.3f} |")
     return "\n".join(lines)
 

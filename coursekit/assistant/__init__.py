@@ -4,33 +4,26 @@
   :func:`find_product`, :func:`product_facts`;
 * :mod:`~coursekit.assistant.writer`: the tiny reply GPT (:func:`load_reply_writer`,
   :func:`write`) and :func:`cite`;
+* :mod:`~coursekit.assistant.faithfulness`: :func:`unsupported_facts`, :func:`is_faithful`;
+* :mod:`~coursekit.assistant.safety`: :func:`strip_instructions`, :func:`delimit`,
+  :func:`scrub`, :func:`attack_succeeded`;
+* :mod:`~coursekit.assistant.pipeline`: :class:`ShopAssistant` (defended or not) and
+  :class:`Reply`;
+* :mod:`~coursekit.assistant.quantize`: int8 per channel by hand
+  (:func:`quantize_per_channel`) and PyTorch's :func:`quantize_dynamic_int8`;
+* :mod:`~coursekit.assistant.evaluate`: the numbers notebook 11 and
+  ``benchmarks/assistant.py`` report.
 """
 
 # ruff: noqa: F401
 from __future__ import annotations
 
-from coursekit.assistant.retrieve import (
-    HANDOFF_MESSAGE,
-    Retrieved,
-    faq_entry,
-    find_product,
-    product_facts,
-    retrieve,
-    retrieve_many,
-)
-from coursekit.assistant.writer import (
-    WriterConfig,
-    cite,
-    format_prompt,
-    load_reply_writer,
-    train_reply_writer,
-    training_pairs,
-    write,
-)
 from coursekit.assistant.faithfulness import (
+    MAX_NEW_WORDS,
     POLICY_TERMS,
     durations,
     is_faithful,
+    new_words,
     numbers,
     policy_terms,
     unsupported_facts,
@@ -46,6 +39,15 @@ from coursekit.assistant.quantize import (
     serialized_size,
     top1,
 )
+from coursekit.assistant.retrieve import (
+    HANDOFF_MESSAGE,
+    Retrieved,
+    faq_entry,
+    find_product,
+    product_facts,
+    retrieve,
+    retrieve_many,
+)
 from coursekit.assistant.safety import (
     INSTRUCTION_PATTERNS,
     attack_succeeded,
@@ -55,4 +57,14 @@ from coursekit.assistant.safety import (
     is_instruction,
     scrub,
     strip_instructions,
+)
+from coursekit.assistant.writer import (
+    WriterConfig,
+    cite,
+    format_prompt,
+    load_reply_writer,
+    reply_target,
+    train_reply_writer,
+    training_pairs,
+    write,
 )

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+
 def _fixtures() -> Path:
     from coursekit import paths
 
@@ -98,7 +99,9 @@ def injection_rates(bot: Any, attacks: Sequence[dict[str, Any]]) -> dict[str, di
     return out
 
 
-def quantization_table(encoders: dict[str, Any], sizes: dict[str, int], qps_repeats: int = 1) -> Any:
+def quantization_table(
+    encoders: dict[str, Any], sizes: dict[str, int], qps_repeats: int = 1
+) -> Any:
     """One row per (encoder, question set): size in MB, queries/s, top-1 accuracy on the
     in-scope questions, and the share whose top-1 FAQ entry differs from the float32 encoder's
     (the first of ``encoders``)."""

@@ -123,7 +123,9 @@ def unsupported_facts(reply: str, passage: str) -> list[str]:
     """
     _check(reply, "reply")
     if not _check(passage, "passage").strip():
-        raise ValueError("the passage is empty; check a reply against the FAQ text it was written from")
+        raise ValueError(
+            "the passage is empty; check a reply against the FAQ text it was written from"
+        )
     p_num, p_dur, p_pol = set(numbers(passage)), set(durations(passage)), set(policy_terms(passage))
     missing = [f"number {n}" for n in dict.fromkeys(numbers(reply)) if n not in p_num]
     missing += [

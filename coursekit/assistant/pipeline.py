@@ -139,7 +139,9 @@ def _defended(
     own = safety.sentences(body)
     if product:
         own.append(product_sentence(product))
-        support += " " + product_sentence(product) + " " + " ".join(map(str, product.get("features", [])))
+        support += (
+            " " + product_sentence(product) + " " + " ".join(map(str, product.get("features", [])))
+        )
     own, dropped = safety.gate(own, support)
     removed += dropped
     quoted = []

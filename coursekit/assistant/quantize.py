@@ -34,7 +34,9 @@ def _check_weight(weight: Any) -> Any:
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"weight should be a torch.Tensor, got {type(weight).__name__}")
     if weight.ndim != 2:
-        raise ValueError(f"weight should be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+        raise ValueError(
+            f"weight should be 2-D (out_features, in_features), got shape {tuple(weight.shape)}"
+        )
     if not torch.is_floating_point(weight):
         raise TypeError(f"weight should be floating point, got {weight.dtype}")
     return weight
@@ -58,7 +60,9 @@ def dequantize(q: Any, scale: Any) -> Any:
     if not isinstance(q, torch.Tensor) or q.dtype != torch.int8:
         raise TypeError("q should be an int8 torch.Tensor (from quantize_per_channel)")
     if scale.ndim != 1 or scale.shape[0] != q.shape[0]:
-        raise ValueError(f"need one scale per row: q has {q.shape[0]} rows, scale {tuple(scale.shape)}")
+        raise ValueError(
+            f"need one scale per row: q has {q.shape[0]} rows, scale {tuple(scale.shape)}"
+        )
     return q.float() * scale[:, None].float()
 
 
@@ -121,7 +125,9 @@ def embed_with(encoder: Any, texts: Sequence[str], batch_size: int = 64) -> np.n
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             chunk = texts[start : start + batch_size]
-            batch = tokenizer(chunk, padding=True, truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
+            batch = tokenizer(
+                chunk, padding=True, truncation=True, max_length=MAX_LENGTH, return_tensors="pt"
+            )
             pooled = mean_pool(encoder(**batch).last_hidden_state, batch["attention_mask"])
             out[start : start + len(chunk)] = torch.nn.functional.normalize(pooled, dim=1).numpy()
     return out

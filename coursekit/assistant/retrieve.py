@@ -59,7 +59,9 @@ def retrieve_many(questions: list[str], index: Any = None) -> list[Retrieved]:
     qs = [_check_question(q) for q in questions]
     index = load_faq_index() if index is None else index
     if len(index.ids) == 0:
-        raise ValueError("the FAQ index is empty; build it with coursekit.retrieval.load_faq_index()")
+        raise ValueError(
+            "the FAQ index is empty; build it with coursekit.retrieval.load_faq_index()"
+        )
     rule = faq_rule(index)
     out = []
     for q, hits in zip(qs, index.search(qs, k=min(2, len(index.ids))), strict=True):

@@ -32,7 +32,9 @@ INSTRUCTION_PATTERNS = (
 )
 _PATTERNS = [re.compile(p, re.IGNORECASE) for p in INSTRUCTION_PATTERNS]
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_EMAIL = re.compile(r"[\w.+-]+\s*(@|\(at\)|\[at\])\s*[\w-]+(\s*(\.|\(dot\)|\[dot\])\s*[\w-]+)+", re.I)
+_EMAIL = re.compile(
+    r"[\w.+-]+\s*(@|\(at\)|\[at\])\s*[\w-]+(\s*(\.|\(dot\)|\[dot\])\s*[\w-]+)+", re.I
+)
 _PHONE = re.compile(r"(?<![\w$£€.])\+?\d[\d\s().-]{7,}\d(?!\w)")
 
 

@@ -79,7 +79,9 @@ def _tokenizer() -> Any:
     from coursekit.tokenization import load_shop_bpe
 
     tok = load_shop_bpe()
-    tok.add_special_tokens({"additional_special_tokens": [PASSAGE_TOKEN, QUESTION_TOKEN, REPLY_TOKEN]})
+    tok.add_special_tokens(
+        {"additional_special_tokens": [PASSAGE_TOKEN, QUESTION_TOKEN, REPLY_TOKEN]}
+    )
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok

@@ -11,6 +11,7 @@ from coursekit.checks import (
     exercise,
     expect,
     hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
+    own_or_reference,  # noqa: F401 (later cells use the learner's piece once it passes)
 )
 
 #: the ready-made faithfulness pieces: calling one of them does not pass 11.2
@@ -44,7 +45,7 @@ _CASES_11_1 = [
     ("Standard shipping costs $4.99, free over $60.", "Standard shipping is $4.99, free over $50."),
     ("We refund within 5 days.", "Refunds reach your card within 15 days of arrival."),
     ("Delivery takes 3 to 5 working days; express 1 day.", "Delivery takes 3-5 working days."),
-    ("Cancel within 60 minutes, then 60 minutes is over.", "Cancel within 60 minutes."),
+    ("Cancel within 90 minutes; after 90 minutes it ships.", "Cancel within 60 minutes."),
     ("Call between 9:00 and 17:30, or order 2 items.", "We answer 9:00-17:30 every weekday."),
     ("Gift wrap costs $3.99 per item.", "Tick 'Gift wrap' at checkout for $3.99 per item."),
     ("No numbers here at all.", "Nor here."),
@@ -95,7 +96,7 @@ def unsupported_numbers(fn: Any) -> str:
                 f"for {reply!r} you missed {sorted(set(want) - set(got))}: a substring test "
                 "('5' in '... 15 days') finds numbers that are not there; compare whole numbers"
             )
-        if any(x.startswith(("$", "£", "€")) or x.endswith((".", "%")) for x in got):
+        if any(x.startswith(("$", "£", "€")) or x.endswith((".", "%", ",")) for x in got):
             raise CheckFailed(
                 f"for {reply!r} you returned {got}: strip the currency sign and the sentence's "
                 "full stop, so '$4.99.' and '4.99' are the same number"
@@ -158,17 +159,23 @@ def quantize_rows(fn: Any) -> str:
     )
     q, scale = (torch.as_tensor(x) for x in got)
     expect(q.dtype == torch.int8, f"q should be torch.int8 (1 byte a weight), it is {q.dtype}")
-    expect(tuple(q.shape) == tuple(w.shape), f"q has shape {tuple(q.shape)}, expected {tuple(w.shape)}")
+    expect(
+        tuple(q.shape) == tuple(w.shape), f"q has shape {tuple(q.shape)}, expected {tuple(w.shape)}"
+    )
     scale = scale.float().flatten()
     if scale.numel() == 1:
         raise CheckFailed(
             "one scale for the whole matrix: the row of 0.02-sized weights rounds to almost "
             "nothing next to the 5.0-sized row; give each output channel (row) its own scale"
         )
-    expect(scale.numel() == w.shape[0], f"need one scale per row ({w.shape[0]}), got {scale.numel()}")
-    if not torch.isfinite(scale).all() or not torch.isfinite(q.float() * scale[:, None]).all():
-        raise CheckFailed("the row of zeros gives a NaN or infinite scale: use scale 1 where max |w| is 0")
+    expect(
+        scale.numel() == w.shape[0], f"need one scale per row ({w.shape[0]}), got {scale.numel()}"
+    )
     absmax = w.abs().amax(dim=1)
+    if not torch.isfinite(scale).all() or bool((scale[absmax == 0] != 1).any()):
+        raise CheckFailed(
+            "the row of zeros should get scale 1: with scale 0, w / scale is 0 / 0 = NaN"
+        )
     want_scale = torch.where(absmax > 0, absmax / 127, torch.ones_like(absmax))
     live = absmax > 0
     if torch.allclose(scale[live], (absmax / 128)[live], rtol=1e-4) or torch.allclose(
@@ -178,7 +185,9 @@ def quantize_rows(fn: Any) -> str:
             "the scale uses the wrong range: symmetric int8 uses -127..127, so scale = max |w| / 127"
         )
     if torch.allclose(scale[live], w.amax(dim=1)[live] / 127, rtol=1e-4):
-        raise CheckFailed("the scale uses the largest weight, not the largest |weight|: take abs() first")
+        raise CheckFailed(
+            "the scale uses the largest weight, not the largest |weight|: take abs() first"
+        )
     expect(
         torch.allclose(scale[live], want_scale[live], rtol=1e-4),
         f"the scales {[round(float(s), 5) for s in scale]} should be max |w| / 127 per row",
@@ -208,9 +217,9 @@ def _rrf(rankings: list[list[str]], k: int) -> list[str]:
 
 
 _RANKINGS = [
-    ["F3", "F1", "F7", "F2", "F9"],  # keywords
-    ["F1", "F2", "F3", "F8"],  # embeddings
-    ["F2", "F4", "F1"],  # a third retriever
+    ["F1", "F2", "F3", "F7"],  # keywords: F1 first in this list only
+    ["F9", "F2", "F3"],  # embeddings: F2 second twice, F3 third three times...
+    ["F8", "F5", "F3", "F4"],  # a third retriever
 ]
 
 
@@ -238,14 +247,18 @@ def rrf(fn: Any) -> str:
         if got == want:
             continue
         if len(got) != len(set(got)):
-            raise CheckFailed("a document appears more than once: return each id once, with its summed score")
+            raise CheckFailed(
+                "a document appears more than once: return each id once, with its summed score"
+            )
         if got == _rrf(_RANKINGS, 0) or got == _rrf_zero_based(_RANKINGS, k):
             raise CheckFailed(
                 f"with k={k} your order matches ranks counted from 0 (or k left out): the first "
                 "item has rank 1, and k is added to every rank"
             )
         if got[: len(_RANKINGS[0])] == _RANKINGS[0]:
-            raise CheckFailed("the first list wins outright: add the votes of ALL lists before sorting")
+            raise CheckFailed(
+                "the first list wins outright: add the votes of ALL lists before sorting"
+            )
         if got == list(reversed(want)):
             raise CheckFailed("the order is reversed: the highest fused score comes first")
         raise CheckFailed(f"rrf(rankings, k={k}) gave {got}, expected {want}")
