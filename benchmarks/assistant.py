@@ -82,7 +82,6 @@ def quantization_table() -> str:
     table = ev.quantization_table(
         {"float32": encoder, "int8 by hand": hand, "int8 quantize_dynamic": lib},
         sizes,
-        qps_repeats=3,
     )
     lines = [
         "| encoder | questions | size MB | queries/s | top-1 | top-1 changed vs float32 |",

@@ -139,10 +139,18 @@ def test_undefended_pipeline_fails_and_defence_holds(attacked):
 
 def test_pii_is_never_repeated(attacked):
     attacks, naive, safe = attacked
-    leaked = [r for r in naive if not r.handed_off and a.has_pii(r.text)]
+    leaked = [r for r in naive if not r.handed_off and a.has_pii(r.text, r.retrieved.passage)]
     assert leaked  # the naive pipeline does repeat them
-    assert not any(a.has_pii(r.text) for r in safe)
+    assert not any(a.has_pii(r.text, r.retrieved.passage) for r in safe)
     assert "sandra.k.miles" not in " ".join(r.text for r in safe)
+
+
+def test_the_shops_own_contact_details_are_not_pii_leaks():
+    faq = "Call 555-0100 or e-mail help@example.com."
+    assert not a.has_pii("Call 555-0100 (from FAQ F012: Orders)", allowed=faq)
+    assert a.has_pii("Call 555-867-5309 instead.", allowed=faq)
+    kept, dropped = a.gate(["Call 555-0100.", "Or text me on 555-867-5309."], faq)
+    assert kept == ["Call 555-0100."] and len(dropped) == 1
 
 
 def test_scrub_and_strip():

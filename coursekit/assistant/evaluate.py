@@ -80,52 +80,65 @@ def attack_inputs(attacks: Sequence[dict[str, Any]]) -> tuple[list, list, list]:
     return questions, products, reviews
 
 
-def injection_rates(bot: Any, attacks: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+def injection_rates(
+    bot: Any, attacks: Sequence[dict[str, Any]], replies_out: dict | None = None
+) -> dict[str, dict[str, float]]:
     """For the undefended and the defended pipeline: the share of answered attack questions
-    whose reply carries the attacker's payload or personal data, and how many were answered."""
+    whose reply carries the attacker's payload or personal data, and how many were answered.
+    ``replies_out``, if given, receives each pipeline's replies."""
     from coursekit.assistant.safety import attack_succeeded, has_pii
 
     questions, products, reviews = attack_inputs(attacks)
     out = {}
     for name, defended in (("undefended", False), ("defended", True)):
         replies = bot.replies(questions, products, reviews, defended=defended)
+        if replies_out is not None:
+            replies_out[name] = replies
         answered = [(a, r) for a, r in zip(attacks, replies, strict=True) if not r.handed_off]
         hits = [attack_succeeded(r.text, a, r.retrieved.passage) for a, r in answered]
         out[name] = {
             "answered": float(len(answered)),
             "success rate": float(np.mean(hits)) if hits else 0.0,
-            "PII repeated": float(np.mean([has_pii(r.text) for _, r in answered])) if hits else 0.0,
+            "PII repeated": (
+                float(np.mean([has_pii(r.text, r.retrieved.passage) for _, r in answered]))
+                if hits
+                else 0.0
+            ),
         }
     return out
 
 
-def quantization_table(
-    encoders: dict[str, Any], sizes: dict[str, int], qps_repeats: int = 1
-) -> Any:
-    """One row per (encoder, question set): size in MB, queries/s, top-1 accuracy on the
-    in-scope questions, and the share whose top-1 FAQ entry differs from the float32 encoder's
-    (the first of ``encoders``)."""
+def quantization_table(encoders: dict[str, Any], sizes: dict[str, int]) -> Any:
+    """One row per (encoder, question set): size in MB, queries/s (the questions embedded in
+    batches of 64), top-1 accuracy on the in-scope questions, and the share whose top-1 FAQ
+    entry differs from the first encoder's (float32)."""
+    import time
+
     import pandas as pd
 
-    from coursekit.assistant.quantize import queries_per_second, top1
+    from coursekit.assistant.quantize import embed_with
     from coursekit.data import load_faq
     from coursekit.retrieval import faq_documents
 
     faq = load_faq()
     docs, ids = faq_documents(faq), faq["faq_id"].astype(str).to_numpy()
+    sets = {k: df[df["faq_id"].notna()] for k, df in question_sets().items()}
     rows, reference = [], {}
-    for set_name, df in question_sets().items():
-        df = df[df["faq_id"].notna()]
-        texts, gold = df["text"].tolist(), df["faq_id"].astype(str).to_numpy()
-        for enc_name, encoder in encoders.items():
-            best = ids[top1(encoder, texts, docs)]
+    for enc_name, encoder in encoders.items():
+        doc_vectors = embed_with(encoder, docs)
+        for set_name, df in sets.items():
+            texts, gold = df["text"].tolist(), df["faq_id"].astype(str).to_numpy()
+            started = time.perf_counter()
+            vectors = embed_with(encoder, texts)
+            seconds = time.perf_counter() - started
+            best = ids[np.argmax(vectors @ doc_vectors.T, axis=1)]
             reference.setdefault(set_name, best)
             rows.append(
                 {
                     "encoder": enc_name,
                     "questions": set_name,
                     "size MB": sizes[enc_name] / 1e6,
-                    "queries/s": queries_per_second(encoder, texts, qps_repeats),
+                    "queries/s": len(texts) / seconds,
                     "top-1": float(np.mean(best == gold)),
                     "top-1 changed": float(np.mean(best != reference[set_name])),
                 }

@@ -153,8 +153,8 @@ def _defended(
         kept, gone = safety.strip_instructions(str(rv))
         removed += gone
         quoted.append(safety.delimit(safety.scrub(kept), "A shopper's review"))
-    text = " ".join([*own, *[q for q in quoted if q], cite(r.faq_id, r.topic)])
-    return safety.scrub(text), removed
+    # the shop-voice part passed the gate; retrieved text was scrubbed before quoting
+    return " ".join([*own, *[q for q in quoted if q], cite(r.faq_id, r.topic)]), removed
 
 
 __all__ = ["Reply", "ShopAssistant", "product_sentence"]

@@ -88,20 +88,28 @@ def quantize_linears_by_hand(model: Any, quantizer: Any = None) -> tuple[Any, in
     return qmodel, size
 
 
-def quantize_dynamic_int8(model: Any) -> Any:
+def quantize_dynamic_int8(model: Any, per_channel: bool = True) -> Any:
     """PyTorch's dynamic int8 quantization of every Linear (a copy; CPU only).
 
+    ``per_channel=True`` gives each output channel its own weight scale, as by hand
+    (``per_channel_dynamic_qconfig``); ``False`` is PyTorch's default, one scale per matrix.
     Silences only PyTorch's deprecation notices for the ``torch.ao.quantization`` namespace.
     """
     import warnings
 
     import torch
-    from torch.ao.quantization import quantize_dynamic
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
-        return quantize_dynamic(copy.deepcopy(model).eval(), {torch.nn.Linear}, dtype=torch.qint8)
+        warnings.filterwarnings("ignore", message=".*quantize_per_.*", category=UserWarning)
+        from torch.ao.quantization import (
+            default_dynamic_qconfig,
+            per_channel_dynamic_qconfig,
+            quantize_dynamic,
+        )
+
+        qconfig = per_channel_dynamic_qconfig if per_channel else default_dynamic_qconfig
+        return quantize_dynamic(copy.deepcopy(model).eval(), {torch.nn.Linear: qconfig})
 
 
 def serialized_size(model: Any) -> int:
@@ -122,14 +130,16 @@ def embed_with(encoder: Any, texts: Sequence[str], batch_size: int = 64) -> np.n
     tokenizer, _ = load_encoder()
     texts = list(texts)
     out = np.empty((len(texts), int(encoder.config.hidden_size)), dtype=np.float32)
+    order = np.argsort([-len(t) for t in texts], kind="stable")  # little padding per batch
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            chunk = texts[start : start + batch_size]
+            idx = order[start : start + batch_size]
+            chunk = [texts[i] for i in idx]
             batch = tokenizer(
                 chunk, padding=True, truncation=True, max_length=MAX_LENGTH, return_tensors="pt"
             )
             pooled = mean_pool(encoder(**batch).last_hidden_state, batch["attention_mask"])
-            out[start : start + len(chunk)] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+            out[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
     return out
 
 
