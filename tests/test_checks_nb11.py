@@ -45,8 +45,10 @@ def test_common_answers(check, answer, status, fragment):
 # ----------------------------------------------------------------- 11.1 rrf
 
 
-def test_11_1_reference_passes():
+def test_11_1_reference_passes_and_coursekit_is_caught():
     assert nb11.rrf.evaluate(_solution("rrf")["rrf"]).status == PASSED
+    assert_fails(nb11.rrf, ka.reciprocal_rank_fusion, "itself")
+    assert_fails(nb11.rrf, lambda r, k=60: ka.reciprocal_rank_fusion(r, k), "ready-made")
 
 
 def _rrf_with(start=1, use_k=True, reverse=False, dedupe=True):

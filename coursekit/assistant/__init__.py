@@ -45,6 +45,7 @@ from coursekit.assistant.retrieve import (
     faq_entry,
     find_product,
     product_facts,
+    reciprocal_rank_fusion,
     retrieve,
     retrieve_many,
 )

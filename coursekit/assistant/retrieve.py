@@ -81,6 +81,18 @@ def retrieve_many(questions: list[str], index: Any = None) -> list[Retrieved]:
     return out
 
 
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> list[str]:
+    """Fuse ranked lists of ids: each id scores ``sum 1 / (k + rank)`` over the lists holding
+    it (rank 1 = first); every id once, best first, ties by id."""
+    if isinstance(rankings, str) or not isinstance(k, int) or k < 0:
+        raise TypeError("rankings should be a list of lists of ids and k an int >= 0")
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank)
+    return sorted(scores, key=lambda d: (-scores[d], d))
+
+
 def faq_entry(faq_id: str) -> dict[str, str]:
     """The FAQ entry ``faq_id`` (``faq_id``, ``topic``, ``question``, ``answer``)."""
     from coursekit.data import load_faq
@@ -131,6 +143,7 @@ __all__ = [
     "faq_entry",
     "find_product",
     "product_facts",
+    "reciprocal_rank_fusion",
     "retrieve",
     "retrieve_many",
 ]
