@@ -32,7 +32,7 @@ def faithfulness_table() -> str:
         f"| {agree['replies']:.0f} | {agree['accuracy']:.3f} | {agree['kappa']:.3f} | "
         f"{agree['hand faithful']:.2f} | {agree['auto faithful']:.2f} |",
         "",
-        "| questions | answered | writer's greedy replies faithful (auto) | word for word |",
+        "| questions | answered | writer's greedy replies faithful (auto) | first sentence word for word |",
         "|---|---|---|---|",
     ]
     model, tok = a.load_reply_writer()
@@ -43,7 +43,7 @@ def faithfulness_table() -> str:
             [a.is_faithful(b, r.passage) for b, r in zip(bodies, found, strict=True)]
         )
         exact = np.mean(
-            [b.strip() == r.passage.strip() for b, r in zip(bodies, found, strict=True)]
+            [b.strip() == a.reply_target(r.passage) for b, r in zip(bodies, found, strict=True)]
         )
         lines.append(f"| {name} ({len(df)}) | {len(found)} | {faithful:.3f} | {exact:.3f} |")
     return "\n".join(lines)
