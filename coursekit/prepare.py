@@ -90,7 +90,14 @@ ARTIFACTS: tuple[Artifact, ...] = (
         "coursekit.retrieval",
         "load_faq_index",
         "FAQ embedding index with its hand-off threshold",
-        ("08",),
+        ("08", "11"),
+    ),
+    Artifact(
+        "reply-writer",
+        "coursekit.assistant",
+        "load_reply_writer",
+        "tiny GPT that writes the shop assistant's replies from an FAQ passage",
+        ("11",),
     ),
 )
 

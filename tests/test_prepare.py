@@ -50,6 +50,7 @@ def fakes(cache, monkeypatch):
         "bpe": _builder(cache, "shop-bpe-4000"),
         "clf": _builder(cache, "sentiment-minilm"),
         "faq": _builder(cache, "faq-index"),
+        "writer": _builder(cache, "reply-writer"),
     }
 
     def broken_gpt():
@@ -60,6 +61,7 @@ def fakes(cache, monkeypatch):
     _fake_module(monkeypatch, "coursekit.lm", load_shop_gpt=broken_gpt)
     _fake_module(monkeypatch, "coursekit.sentiment", load_classifier=builders["clf"])
     _fake_module(monkeypatch, "coursekit.retrieval", load_faq_index=builders["faq"])
+    _fake_module(monkeypatch, "coursekit.assistant", load_reply_writer=builders["writer"])
     # a module that does not exist in this version of the course
     monkeypatch.setitem(sys.modules, "coursekit.copywriter", None)
     return builders
@@ -78,6 +80,7 @@ def test_every_artifact_named_in_the_brief_is_prepared_in_order():
         "coursekit.copywriter.load_copywriter",
         "coursekit.copywriter.load_words_copywriter",
         "coursekit.retrieval.load_faq_index",
+        "coursekit.assistant.load_reply_writer",
     ]
     clf = next(a for a in prepare.ARTIFACTS if a.name == "sentiment")
     assert clf.kwargs == {"build": True}, "the classifier is trained when missing"
@@ -97,6 +100,7 @@ def test_reports_built_then_ok_failed_and_unavailable(fakes):
     assert first["copywriter"].status == "not available"
     assert "not available in this version" in first["copywriter"].detail
     assert first["faq-index"].status == "built"
+    assert first["reply-writer"].status == "built"
     assert all(r.seconds >= 0 for r in first.values())
 
     second = _by_name(prepare.prepare())

@@ -21,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("question", nargs="+", help="the shopper's question, e.g. where is my order?")
     p.add_argument("-k", type=int, default=1, help="also list the k best FAQ matches (default 1)")
+    p.add_argument(
+        "--reply",
+        action="store_true",
+        help="also print the assistant's written reply with its source (notebook 11)",
+    )
     p.set_defaults(func=_ask)
 
 
@@ -55,4 +60,9 @@ def _ask(args: argparse.Namespace) -> int:
     print(f"{label} : {reply}")
     for hit in hits[1 : args.k]:
         print(f"  #{hit.rank} [{hit.id}] {hit.text}  ({hit.score:.3f})")
+    if getattr(args, "reply", False):
+        from coursekit.assistant import ShopAssistant, find_product
+
+        written = ShopAssistant(index=index).reply(question, product=find_product(question))
+        print(f"reply    : {written.text}")
     return 0
