@@ -23,7 +23,12 @@ KINDS = (("question", 8), ("story", 6), ("keywords", 5), ("mixed", 5))
 
 #: rewrites of the FAQ question's opening words (matched case-insensitively, longest first)
 OPENING_REWRITES: dict[str, tuple[str, ...]] = {
-    "how do i": ("what's the procedure to", "how would one", "what steps do i take to", "in what way can i"),
+    "how do i": (
+        "what's the procedure to",
+        "how would one",
+        "what steps do i take to",
+        "in what way can i",
+    ),
     "how should i": ("what is the right way to", "proper way to"),
     "can i": ("is it allowed to", "am i able to", "would it be ok to", "any chance i can"),
     "do you": ("does the store", "does your company", "is it true you"),
