@@ -149,6 +149,11 @@ def load_handwritten_questions() -> pd.DataFrame:
     return pd.DataFrame([json.loads(line) for line in lines if line.strip()])
 
 
+def _missing(value: Any) -> bool:
+    """``None`` or a float NaN (pandas' missing value): an out-of-scope question."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def compare_variants(
     variants: Sequence[SearchVariant],
     question_sets: dict[str, tuple[Sequence[str], Sequence[str | None]]],
@@ -172,10 +177,11 @@ def compare_variants(
     for variant in variants:
         scored = {}
         for set_name, (texts, ids) in question_sets.items():
-            unknown = sorted({str(f) for f in ids if f is not None} - set(row_of))
+            ids = [None if _missing(f) else str(f) for f in ids]
+            unknown = sorted({f for f in ids if f is not None} - set(row_of))
             if unknown:
                 raise ValueError(f"{set_name}: unknown FAQ id {unknown[0]!r}")
-            gold = np.array([row_of[str(f)] if f is not None else -1 for f in ids])
+            gold = np.array([row_of[f] if f is not None else -1 for f in ids])
             scored[set_name] = (*variant_scores(variant, faq, texts, cache), gold)
         rule = fit_variant_rule(*scored["validation"], target_precision)
         for set_name, (ranking, confidence, gold) in scored.items():
