@@ -7,7 +7,8 @@ A search variant is three choices (:class:`SearchVariant`):
 * what each FAQ entry is **indexed as**: its question (``"question"``), its question and answer
   (``"question+answer"``), or both, the entry scoring the better of the two (``"both"``);
 * **keywords**: none, BM25 alone (``"bm25"``), or BM25 fused with the embeddings by
-  reciprocal-rank fusion (``"rrf"``).
+  reciprocal-rank fusion (``"rrf"``); BM25 indexes the question, or question + answer for
+  the two other choices of ``docs``.
 
 :func:`variant_scores` scores questions against every entry (plus the cosine used to decide
 hand-offs); :func:`compare_variants` fits each variant's hand-off rule on VALIDATION and
@@ -96,7 +97,8 @@ def variant_scores(
     cache = embeddings if embeddings is not None else {}
     keyword = None
     if variant.keywords != "none":
-        keyword = KeywordIndex(entry_texts(faq, "question+answer")[0]).scores(queries)
+        kw_docs = entry_texts(faq, "question" if variant.docs == "question" else "question+answer")
+        keyword = KeywordIndex(kw_docs[0]).scores(queries)
         if variant.keywords == "bm25":
             return keyword, keyword
     model = encoder_folder(variant.encoder)
