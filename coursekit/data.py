@@ -10,7 +10,7 @@ loader                          what it returns
 ``load_reviews(split=None)``    10,500 reviews: rating, label, text, aspects, phenomena, split
 ``load_reviews_dataset()``      the same reviews as a ``datasets.DatasetDict`` (train/validation/test)
 ``load_faq()``                  FAQ questions and answers
-``load_faq_paraphrases()``      held-out rewordings of the FAQ questions (validation/test)
+``load_faq_paraphrases()``      rewordings of the FAQ questions (train/validation/test)
 ``load_campaigns()``            daily impressions and clicks of ad copy variants, with the true CTR
 ==============================  ============================================================
 
@@ -271,8 +271,15 @@ def load_faq() -> pd.DataFrame:
 
 
 def load_faq_paraphrases(split: str | None = None) -> pd.DataFrame:
-    """Customer rewordings of FAQ questions (few shared words): faq_id, text, split."""
-    _check_split(split, ("validation", "test"))
+    """Customer rewordings of FAQ questions (few shared words): faq_id, text, split.
+
+    ``None`` (all rows), ``"validation"`` and ``"test"`` are the hand-written held-out
+    rewordings; ``"train"`` is the generated training split (``faq_paraphrases_train.jsonl``,
+    templates and vocabulary disjoint from the held-out ones; it has a ``kind`` column too).
+    """
+    _check_split(split, ("train", "validation", "test"))
+    if split == "train":
+        return _load("faq_paraphrases_train.jsonl", [*PARAPHRASE_COLUMNS, "kind"])
     df = _load("faq_paraphrases.jsonl", PARAPHRASE_COLUMNS)
     if split is not None:
         df = df[df["split"] == split].reset_index(drop=True)

@@ -86,10 +86,17 @@ ARTIFACTS: tuple[Artifact, ...] = (
         ("07",),
     ),
     Artifact(
+        "faq-encoder",
+        "coursekit.retrieval",
+        "load_faq_encoder",
+        "MiniLM fine-tuned on the shop's training paraphrases (in-batch negatives)",
+        ("08",),
+    ),
+    Artifact(
         "faq-index",
         "coursekit.retrieval",
         "load_faq_index",
-        "FAQ embedding index with its hand-off threshold",
+        "FAQ embedding index (each entry's question and question + answer) with its hand-off rule",
         ("08", "11"),
     ),
     Artifact(

@@ -70,6 +70,9 @@ def test_shipped_files_are_what_the_generator_writes():
         "shop/products.jsonl": corpus._jsonl([corpus.product_row(p) for p in products]),
         "shop/faq.jsonl": corpus._jsonl(faq),
         "shop/faq_paraphrases.jsonl": corpus._jsonl(paraphrases),
+        "shop/faq_paraphrases_train.jsonl": corpus._jsonl(
+            corpus.generate_faq_train(corpus.DEFAULT_SEED)
+        ),
         "shop/campaigns.jsonl": corpus._jsonl(corpus.generate_campaigns(corpus.DEFAULT_SEED)),
     }
     for rel, text in expected.items():
@@ -327,6 +330,49 @@ def test_faq_and_paraphrases():
     assert not set(para["text"].str.lower()) & set(faq["question"].str.lower())
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+
+
+def _ngrams(texts, n):
+    return {tuple(w[i : i + n]) for t in texts for w in [_words(t)] for i in range(len(w) - n + 1)}
+
+
+def test_faq_training_paraphrases_cover_every_entry():
+    faq, train = data.load_faq(), data.load_faq_paraphrases("train")
+    assert set(train["split"]) == {"train"}
+    per_faq = train.groupby("faq_id").size()
+    assert set(per_faq.index) == set(faq["faq_id"]) and per_faq.min() >= 8
+    assert set(train["kind"]) == {"question", "story", "keywords", "mixed"}
+    assert train["text"].str.strip().str.len().gt(0).all()
+    assert corpus.generate_faq_train(0) == corpus.generate_faq_train(0)  # deterministic
+
+
+def test_faq_training_templates_and_vocabulary_are_disjoint_from_held_out():
+    """No template phrase of the training generator, and no run of 4 words of a training
+    question, appears in a hand-written validation/test paraphrase."""
+    from coursekit import corpus_faq_train as T
+
+    held_out = data.load_faq_paraphrases()["text"].tolist()
+    train = data.load_faq_paraphrases("train")["text"].tolist()
+    assert not set(map(str.lower, train)) & set(map(str.lower, held_out))
+    assert not _ngrams(train, 4) & _ngrams(held_out, 4)
+    phrases = [
+        *(p for rewrites in T.OPENING_REWRITES.values() for p in rewrites),
+        *T.OPENERS,
+        *T.CLOSERS,
+        *(s for stories in T.STORIES.values() for s in stories),
+        *(f.replace("{words}", "").replace("{q}", "").replace("{a}", "") for f in T.KEYWORD_FRAMES),
+        *(f.replace("{q}", "").replace("{a}", "") for f in T.MIXED_FRAMES),
+    ]
+    held_text = [" ".join(_words(t)) for t in held_out]
+    for phrase in phrases:
+        words = _words(phrase)
+        if len(words) >= 2:  # single words (hey, ta...) are too common to own
+            needle = " " + " ".join(words) + " "
+            assert not any(needle in f" {h} " for h in held_text), phrase
+
+
 def test_campaigns():
     logs = data.load_campaigns()
     assert list(logs.columns) == data.CAMPAIGN_COLUMNS
@@ -390,7 +436,7 @@ def test_split_argument_is_checked():
     with pytest.raises(ValueError, match="split must be one of"):
         data.load_reviews("dev")
     with pytest.raises(ValueError, match="split must be one of"):
-        data.load_faq_paraphrases("train")
+        data.load_faq_paraphrases("dev")
 
 
 def test_reviews_dataset_offline(tmp_path, monkeypatch):

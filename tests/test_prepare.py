@@ -79,6 +79,7 @@ def test_every_artifact_named_in_the_brief_is_prepared_in_order():
         "coursekit.sentiment.load_classifier",
         "coursekit.copywriter.load_copywriter",
         "coursekit.copywriter.load_words_copywriter",
+        "coursekit.retrieval.load_faq_encoder",
         "coursekit.retrieval.load_faq_index",
         "coursekit.assistant.load_reply_writer",
     ]

@@ -2,7 +2,11 @@
 
 Prints the best FAQ answer with its similarity score; when the two best entries
 fit about equally well, asks which one the shopper means; when nothing fits, the
-hand-off message (the rule is fitted on the validation paraphrases, notebook 08). The index is built into the cache on first use (a few seconds).
+hand-off message (the rule is fitted on the validation paraphrases, notebook 08). The search
+is ``retrieval.SHIPPED_VARIANT``, the variant that did best on the validation paraphrases
+(pretrained MiniLM, each entry indexed by its question and by its question + answer; see
+notebook 08 for the variants compared). The index is built into the cache on first use (a few
+seconds), then loaded.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ask",
         help="answer a customer question from the shop FAQ (or hand it to a person)",
         description=(
-            "Search the shop's FAQ with MiniLM sentence embeddings and print the best answer "
-            "with its cosine similarity, or a hand-off message when no entry is similar enough."
+            "Search the shop's FAQ with MiniLM sentence embeddings (each entry indexed by its "
+            "question and by its question + answer) and print the best answer with its cosine "
+            "similarity, or a hand-off message when no entry is similar enough."
         ),
     )
     p.add_argument("question", nargs="+", help="the shopper's question, e.g. where is my order?")

@@ -46,6 +46,7 @@ from coursekit.corpus.faq import (
     _binomial,
     generate_campaigns,
     generate_faq,
+    generate_faq_train,
 )
 from coursekit.corpus.files import (
     FILES,

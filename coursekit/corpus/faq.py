@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 
 from coursekit import corpus_faq as F
+from coursekit import corpus_faq_train as T
 from coursekit.corpus.helpers import DEFAULT_SEED, _rng
 
 
@@ -147,4 +149,113 @@ def generate_campaigns(seed: int = DEFAULT_SEED) -> list[dict]:
                         "true_ctr": ctr,
                     }
                 )
+    return rows
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+
+
+def _reframe(question: str, rng: random.Random) -> str:
+    """The FAQ question in a shopper's register: its opening rewritten, lower case, no '?'."""
+    q = question.rstrip("?").strip()
+    low = q.lower()
+    for opening in sorted(T.OPENING_REWRITES, key=len, reverse=True):
+        if low.startswith(opening + " ") and rng.random() < 0.7:
+            q = rng.choice(T.OPENING_REWRITES[opening]) + q[len(opening) :]
+            break
+    if rng.random() < 0.6:
+        q = q.lower()
+    return q + ("?" if rng.random() < 0.5 else "")
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    """Swap two neighbouring letters of one longer word (the odd slip of a thumb)."""
+    words = text.split(" ")
+    long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not long:
+        return text
+    i = rng.choice(long)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 2)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    return " ".join(words)
+
+
+def _some(words: list[str], rng: random.Random, lo: int, hi: int) -> str:
+    """``lo``-``hi`` distinct words of ``words``, kept in their order."""
+    distinct = list(dict.fromkeys(words))
+    if not distinct:
+        return ""
+    n = min(len(distinct), rng.randint(lo, hi))
+    keep = sorted(rng.sample(range(len(distinct)), n))
+    return " ".join(distinct[i] for i in keep)
+
+
+def _frame(text: str, rng: random.Random) -> str:
+    text = " ".join(p for p in (rng.choice(T.OPENERS), text, rng.choice(T.CLOSERS)) if p)
+    return _typo(text, rng) if rng.random() < 0.25 else text
+
+
+def _shares_window(text: str, held_out: set[tuple[str, ...]], n: int) -> bool:
+    w = _words(text)
+    return any(tuple(w[i : i + n]) in held_out for i in range(len(w) - n + 1))
+
+
+_QUESTION_WORDS = frozenset("what when where why how which who whom not no so if than then".split())
+#: a training question never shares this many words in a row with a held-out paraphrase
+TRAIN_WINDOW = 4
+
+
+def generate_faq_train(seed: int = DEFAULT_SEED) -> list[dict]:
+    """TRAINING paraphrases of every FAQ entry, generated from its question and answer.
+
+    Templates and word pools come from :mod:`coursekit.corpus_faq_train` (disjoint from the
+    hand-written validation/test rewordings); a candidate sharing :data:`TRAIN_WINDOW` words in
+    a row with a held-out paraphrase is drawn again, so no held-out wording leaks into training.
+    Rows: ``faq_id``, ``kind``, ``text``, ``split="train"``.
+    """
+    from coursekit.retrieval.keywords import keyword_tokens
+
+    rng = _rng(seed, "faq-train")
+    held_out: set[tuple[str, ...]] = set()
+    for entry in F.FAQ:
+        for text in entry["p"]:
+            w = _words(text)
+            held_out.update(tuple(w[i : i + TRAIN_WINDOW]) for i in range(len(w) - 3))
+    rows = []
+    for k, entry in enumerate(F.FAQ, start=1):
+        faq_id = f"F{k:03d}"
+        q_words = [w for w in keyword_tokens(entry["q"]) if w not in _QUESTION_WORDS]
+        a_words = [
+            w
+            for w in keyword_tokens(entry["a"])
+            if w not in q_words and w not in _QUESTION_WORDS and len(w) > 2
+        ]
+        seen: set[str] = set()
+        for kind, count in T.KINDS:
+            made = 0
+            for _ in range(count * 20):  # enough draws to find `count` distinct clean ones
+                if made == count:
+                    break
+                if kind == "question":
+                    text = _frame(_reframe(entry["q"], rng), rng)
+                elif kind == "story":
+                    story = rng.choice(T.STORIES[entry["topic"]])
+                    text = story + rng.choice(T.STORY_JOINS) + _reframe(entry["q"], rng).lower()
+                    text = _typo(text, rng) if rng.random() < 0.25 else text
+                elif kind == "keywords":
+                    words = _some(a_words, rng, 2, 4)
+                    text = rng.choice(T.KEYWORD_FRAMES).format(words=words)
+                else:
+                    text = rng.choice(T.MIXED_FRAMES).format(
+                        q=_some(q_words, rng, 1, 3), a=_some(a_words, rng, 1, 2)
+                    )
+                text = " ".join(text.split())
+                if text in seen or _shares_window(text, held_out, TRAIN_WINDOW):
+                    continue
+                seen.add(text)
+                rows.append({"faq_id": faq_id, "kind": kind, "split": "train", "text": text})
+                made += 1
+    rows.sort(key=lambda r: (r["faq_id"], r["kind"], r["text"]))
     return rows

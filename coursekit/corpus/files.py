@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from coursekit.corpus.faq import generate_campaigns, generate_faq
+from coursekit.corpus.faq import generate_campaigns, generate_faq, generate_faq_train
 from coursekit.corpus.helpers import DEFAULT_SEED, N_REVIEWS, _jsonl
 from coursekit.corpus.products import generate_products
 from coursekit.corpus.reviews import generate_reviews
@@ -17,6 +17,7 @@ FILES = (
     "shop/reviews.jsonl",
     "shop/faq.jsonl",
     "shop/faq_paraphrases.jsonl",
+    "shop/faq_paraphrases_train.jsonl",
     "shop/campaigns.jsonl",
     "nltk_data/corpora/stopwords/english",
     "nltk_data/corpora/stopwords/README",
@@ -41,6 +42,7 @@ def generate(seed: int = DEFAULT_SEED, n_reviews: int = N_REVIEWS) -> dict[str, 
         "shop/reviews.jsonl": _jsonl(reviews),
         "shop/faq.jsonl": _jsonl(faq),
         "shop/faq_paraphrases.jsonl": _jsonl(paraphrases),
+        "shop/faq_paraphrases_train.jsonl": _jsonl(generate_faq_train(seed)),
         "shop/campaigns.jsonl": _jsonl(generate_campaigns(seed)),
         "nltk_data/corpora/stopwords/english": "".join(w + "\n" for w in STOPWORDS),
         "nltk_data/corpora/stopwords/README": STOPWORDS_README,

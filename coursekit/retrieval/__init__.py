@@ -39,8 +39,14 @@ The code lives in submodules, one per topic; every name is re-exported here, so
 * :mod:`~coursekit.retrieval.abstain`: thresholds, :class:`AbstainRule` and
   :func:`answer_or_handoff`;
 * :mod:`~coursekit.retrieval.recommend`: :func:`most_similar` and :func:`group_mean`;
+* :mod:`~coursekit.retrieval.hybrid`: BM25 through ``bm25s`` (:class:`KeywordIndex`) and
+  reciprocal-rank fusion (:func:`reciprocal_rank_fusion`);
+* :mod:`~coursekit.retrieval.finetune`: MiniLM fine-tuned on the shop's training paraphrases
+  with in-batch negatives (:func:`in_batch_negatives_loss`, :func:`load_faq_encoder`);
+* :mod:`~coursekit.retrieval.variants`: search variants compared on validation, test and the
+  hand-written questions (:func:`compare_variants`);
 * :mod:`~coursekit.retrieval.faq`: the shop's cached FAQ index (:func:`load_faq_index`) and its
-  rule.
+  rule, searched as :data:`SHIPPED_VARIANT` says.
 """
 
 # Every name of the former single module is re-exported, the ones __all__ leaves out too.
@@ -69,11 +75,26 @@ from coursekit.retrieval.evaluation import rank_metrics, ranks_of
 from coursekit.retrieval.faq import (
     FAQ_INDEX_RECIPE,
     FAQ_TARGET_PRECISION,
+    SHIPPED_VARIANT,
     _faq_fingerprint,
     build_faq_index,
     faq_documents,
     faq_rule,
     load_faq_index,
+)
+from coursekit.retrieval.finetune import (
+    FAQ_ENCODER_RECIPE,
+    EncoderRecipe,
+    faq_entry_texts,
+    in_batch_negatives_loss,
+    load_faq_encoder,
+    train_faq_encoder,
+)
+from coursekit.retrieval.hybrid import (
+    RRF_K,
+    KeywordIndex,
+    ranks_from_scores,
+    reciprocal_rank_fusion,
 )
 from coursekit.retrieval.index import AnswerIndex, Hit
 from coursekit.retrieval.keywords import (
@@ -84,9 +105,28 @@ from coursekit.retrieval.keywords import (
     keyword_tokens,
 )
 from coursekit.retrieval.recommend import group_mean, most_similar
+from coursekit.retrieval.variants import (
+    SearchVariant,
+    compare_variants,
+    load_handwritten_questions,
+    variant_scores,
+)
 
 __all__ = [
     "BM25",
+    "RRF_K",
+    "SHIPPED_VARIANT",
+    "EncoderRecipe",
+    "KeywordIndex",
+    "SearchVariant",
+    "compare_variants",
+    "in_batch_negatives_loss",
+    "load_faq_encoder",
+    "load_handwritten_questions",
+    "ranks_from_scores",
+    "reciprocal_rank_fusion",
+    "train_faq_encoder",
+    "variant_scores",
     "FAQ_TARGET_PRECISION",
     "HANDOFF_MESSAGE",
     "MAX_LENGTH",

@@ -136,15 +136,36 @@ class AnswerIndex:
             raise ValueError(
                 "the index is empty; build it from at least one entry before searching"
             )
-        scores, rows = self.search_embeddings(embed(texts, model=self.model), k)
-        hits = [
-            [
-                Hit(r + 1, self.ids[j], self.texts[j], float(s), self.payloads[j])
-                for r, (s, j) in enumerate(zip(srow, jrow, strict=True))
-            ]
-            for srow, jrow in zip(scores, rows, strict=True)
-        ]
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive int, got {k!r}")
+        per_id = len(self) // len(set(self.ids))  # an entry indexed as several texts
+        scores, rows = self.search_embeddings(embed(texts, model=self.model), k * per_id)
+        hits = []
+        for srow, jrow in zip(scores, rows, strict=True):
+            seen: set[str] = set()
+            found: list[Hit] = []
+            for s, j in zip(srow, jrow, strict=True):
+                if self.ids[j] not in seen and len(found) < k:  # an entry's best text only
+                    seen.add(self.ids[j])
+                    found.append(
+                        Hit(len(found) + 1, self.ids[j], self.texts[j], float(s), self.payloads[j])
+                    )
+            hits.append(found)
         return hits[0] if single else hits
+
+    def entry_scores(self, queries: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Cosine of every query embedding to every ENTRY (an entry indexed as several texts
+        scores its best one): ``(n, entries)`` and the entries' ids, in first-seen order."""
+        self.search_embeddings(queries, k=1)  # checks the index and the query sizes
+        q = normalize(np.atleast_2d(np.asarray(queries, dtype=np.float32)))
+        full = q @ self.embeddings.T
+        unique = list(dict.fromkeys(self.ids))
+        col = {i: c for c, i in enumerate(unique)}
+        out = np.full((full.shape[0], len(unique)), -np.inf, dtype=np.float32)
+        for j, entry_id in enumerate(self.ids):
+            c = col[entry_id]
+            out[:, c] = np.maximum(out[:, c], full[:, j])
+        return out, unique
 
     # -- saving --------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
