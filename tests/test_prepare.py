@@ -62,6 +62,7 @@ def fakes(cache, monkeypatch):
     _fake_module(monkeypatch, "coursekit.retrieval", load_faq_index=builders["faq"])
     # a module that does not exist in this version of the course
     monkeypatch.setitem(sys.modules, "coursekit.copywriter", None)
+    monkeypatch.setitem(sys.modules, "coursekit.post_training", None)  # notebook 10's runs: slow
     return builders
 
 
@@ -77,6 +78,9 @@ def test_every_artifact_named_in_the_brief_is_prepared_in_order():
         "coursekit.sentiment.load_classifier",
         "coursekit.copywriter.load_copywriter",
         "coursekit.copywriter.load_words_copywriter",
+        "coursekit.post_training.sentiment_results",
+        "coursekit.post_training.load_assistants",
+        "coursekit.post_training.dpo_results",
         "coursekit.retrieval.load_faq_index",
     ]
     clf = next(a for a in prepare.ARTIFACTS if a.name == "sentiment")
