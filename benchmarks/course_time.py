@@ -32,6 +32,7 @@ BUDGET_MIN = {
     "07": 1.5,
     "08": 0.5,
     "09": 0.2,
+    "10": 2.0,
 }
 CAP_S = 180.0  # no notebook over 3 minutes
 TOTAL_CAP_S = 12 * 60.0  # the whole course

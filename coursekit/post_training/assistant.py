@@ -42,7 +42,7 @@ VARIANTS = ("masked", "unmasked")
 class AssistantRecipe:
     """SFT and DPO settings (small: the notebook's whole budget is three minutes on 2 cores)."""
 
-    sft_steps: int = 400
+    sft_steps: int = 300
     sft_batch_size: int = 16
     sft_lr: float = 2e-3
     n_reviews: int = 600
