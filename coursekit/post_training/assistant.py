@@ -30,6 +30,7 @@ from coursekit.post_training.sft import (
     copy_grades,
     generate,
     instruction_data,
+    left_padded,
     task_scores,
     train_sft,
 )
@@ -42,10 +43,10 @@ VARIANTS = ("masked", "unmasked")
 class AssistantRecipe:
     """SFT and DPO settings (small: the notebook's whole budget is three minutes on 2 cores)."""
 
-    sft_steps: int = 300
+    sft_steps: int = 160
     sft_batch_size: int = 16
-    sft_lr: float = 2e-3
-    n_reviews: int = 600
+    sft_lr: float = 3e-3
+    n_reviews: int = 400
     n_eval_reviews: int = 300
     n_eval_faq: int = 120
     candidates: int = 4
@@ -153,39 +154,33 @@ def sample_candidates(
 
     end = tokenizer.convert_tokens_to_ids(END_TOKEN)
     out: list[list[str]] = []
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
+    n_pos = int(model.config.n_positions)
     torch.manual_seed(seed)
-    try:
-        for start in range(0, len(attributes), batch_size):
-            chunk = attributes[start : start + batch_size]
-            texts = [
-                render(tokenizer, copy_chat(a, answer=False), add_generation_prompt=True)
-                for a in chunk
-            ]
-            enc = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
-            room = int(model.config.n_positions) - enc["input_ids"].shape[1]
-            with torch.no_grad():
-                ids = model.generate(
-                    **enc,
-                    max_new_tokens=max(1, min(64, room)),
-                    do_sample=True,
-                    temperature=temperature,
-                    top_k=0,
-                    num_return_sequences=n,
-                    eos_token_id=end,
-                    pad_token_id=tokenizer.pad_token_id,
-                )
-            new = ids[:, enc["input_ids"].shape[1] :]
-            decoded = [
-                tokenizer.decode(
-                    [t for t in row.tolist() if t != end], skip_special_tokens=True
-                ).strip()
-                for row in new
-            ]
-            out += [decoded[i * n : (i + 1) * n] for i in range(len(chunk))]
-    finally:
-        tokenizer.padding_side = side
+    for start in range(0, len(attributes), batch_size):
+        chunk = attributes[start : start + batch_size]
+        texts = [
+            render(tokenizer, copy_chat(a, answer=False), add_generation_prompt=True) for a in chunk
+        ]
+        enc = left_padded(tokenizer, texts, n_pos - 64)
+        with torch.no_grad():
+            ids = model.generate(
+                **enc,
+                max_new_tokens=64,
+                do_sample=True,
+                temperature=temperature,
+                top_k=0,
+                num_return_sequences=n,
+                eos_token_id=end,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        new = ids[:, enc["input_ids"].shape[1] :]
+        decoded = [
+            tokenizer.decode(
+                [t for t in row.tolist() if t != end], skip_special_tokens=True
+            ).strip()
+            for row in new
+        ]
+        out += [decoded[i * n : (i + 1) * n] for i in range(len(chunk))]
     return out
 
 

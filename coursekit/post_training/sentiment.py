@@ -31,11 +31,11 @@ class SentimentBudget:
     """The shared budget of the comparison (the same for both methods, chosen for a 2-core CPU)."""
 
     n_train: int = 480  # balanced training reviews
-    min_steps: int = 30  # small sets are repeated (more epochs) until at least this many steps
+    min_steps: int = 60  # small sets are repeated (more epochs) until at least this many steps
     batch_size: int = 16
-    max_length: int = 48
-    lr_full: float = 1e-4
-    lr_lora: float = 1e-3
+    max_length: int = 32
+    lr_full: float = 2e-4
+    lr_lora: float = 2e-3
     r: int = 8
     alpha: float = 16
     targets: tuple[str, ...] = ("query", "value")
@@ -177,7 +177,7 @@ def results_version(budget: SentimentBudget, curve: tuple[int, ...]) -> str:
 
 
 def sentiment_results(
-    curve: tuple[int, ...] = (48, 160, 480),
+    curve: tuple[int, ...] = (96, 480),
     budget: SentimentBudget | None = None,
     rebuild: bool = False,
 ) -> dict[str, Any]:

@@ -196,6 +196,16 @@ def train_sft(
     return model, losses
 
 
+def left_padded(tokenizer: Any, texts: Sequence[str], limit: int) -> dict[str, torch.Tensor]:
+    """Token ids of ``texts`` padded on the left; a prompt longer than ``limit`` keeps its last tokens."""
+    rows = [tokenizer(t, add_special_tokens=False)["input_ids"][-limit:] for t in texts]
+    width = max(len(r) for r in rows)
+    pad = tokenizer.pad_token_id
+    ids = [[pad] * (width - len(r)) + r for r in rows]
+    mask = [[0] * (width - len(r)) + [1] * len(r) for r in rows]
+    return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask)}
+
+
 def generate(
     model: Any,
     tokenizer: Any,
@@ -212,34 +222,25 @@ def generate(
         for c in conversations
     ]
     answers: list[str] = []
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        for start in range(0, len(texts), batch_size):
-            enc = tokenizer(
-                texts[start : start + batch_size],
-                add_special_tokens=False,
-                padding=True,
-                return_tensors="pt",
+    n_pos = int(model.config.n_positions)
+    new_tokens = max(1, min(max_new_tokens, n_pos // 2))
+    for start in range(0, len(texts), batch_size):
+        enc = left_padded(tokenizer, texts[start : start + batch_size], n_pos - new_tokens)
+        with torch.no_grad():
+            out = model.generate(
+                **enc,
+                max_new_tokens=new_tokens,
+                do_sample=False,
+                eos_token_id=end,
+                pad_token_id=tokenizer.pad_token_id,
             )
-            room = int(model.config.n_positions) - enc["input_ids"].shape[1]
-            with torch.no_grad():
-                out = model.generate(
-                    **enc,
-                    max_new_tokens=max(1, min(max_new_tokens, room)),
-                    do_sample=False,
-                    eos_token_id=end,
-                    pad_token_id=tokenizer.pad_token_id,
-                )
-            new = out[:, enc["input_ids"].shape[1] :]
-            answers += [
-                tokenizer.decode(
-                    [t for t in row.tolist() if t != end], skip_special_tokens=True
-                ).strip()
-                for row in new
-            ]
-    finally:
-        tokenizer.padding_side = side
+        new = out[:, enc["input_ids"].shape[1] :]
+        answers += [
+            tokenizer.decode(
+                [t for t in row.tolist() if t != end], skip_special_tokens=True
+            ).strip()
+            for row in new
+        ]
     return answers
 
 
