@@ -26,7 +26,7 @@ CURVE = (50, 200, 800, 3000)
 def _f1_row(run: dict) -> dict:
     row = {}
     for split, ci in pt.scores(run).items():
-        row[f"{split} F1"] = f"{ci.point:.3f} [{ci.low:.3f}, {ci.high:.3f}]"
+        row[f"{split} F1"] = f"{ci.value:.3f} [{ci.low:.3f}, {ci.high:.3f}]"
     return row
 
 
@@ -59,8 +59,8 @@ def curve_table(ns: tuple[int, ...]) -> pd.DataFrame:
                 "steps": run["steps"],
                 "TFLOPs": round(run["train_flops"] / 1e12, 1),
                 "seconds": run["seconds"],
-                "validation F1": f"{ci.point:.3f} [{ci.low:.3f}, {ci.high:.3f}]",
-                "test F1": f"{test.point:.3f} [{test.low:.3f}, {test.high:.3f}]",
+                "validation F1": f"{ci.value:.3f} [{ci.low:.3f}, {ci.high:.3f}]",
+                "test F1": f"{test.value:.3f} [{test.low:.3f}, {test.high:.3f}]",
             }
         )
     return pd.DataFrame(rows)

@@ -25,6 +25,7 @@ import torch
 
 from coursekit.post_training.chat import add_chat_tokens, masked_labels
 from coursekit.post_training.sft import (
+    MAX_LENGTH,
     chat_model,
     copy_chat,
     copy_grades,
@@ -209,7 +210,11 @@ def _encode_pair(
     rejected = masked_labels(
         tokenizer, [*prompt, {"role": "assistant", "content": pair["rejected"]}]
     )
-    return chosen, rejected
+    # the shop GPT reads at most MAX_LENGTH tokens: longer pairs are cut, as SFT's examples are
+    return (
+        (chosen[0][:MAX_LENGTH], chosen[1][:MAX_LENGTH]),
+        (rejected[0][:MAX_LENGTH], rejected[1][:MAX_LENGTH]),
+    )
 
 
 def copy_metrics(
