@@ -32,6 +32,7 @@ BUDGET_MIN = {
     "07": 1.5,
     "08": 2.0,
     "09": 0.3,
+    "10": 2.0,
     "11": 1.5,
 }
 CAP_S = 180.0  # no notebook over 3 minutes

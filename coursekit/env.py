@@ -225,6 +225,8 @@ def quiet_libraries() -> None:
         pass
     warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    # peft 0.21 asks transformers 5.x for a renamed attribute when it wraps a model
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing. is deprecated.*")
 
 
 def is_online(host: str = "huggingface.co", port: int = 443, timeout: float = 1.5) -> bool:

@@ -93,6 +93,27 @@ ARTIFACTS: tuple[Artifact, ...] = (
         ("08",),
     ),
     Artifact(
+        "post-training-sentiment",
+        "coursekit.post_training",
+        "sentiment_results",
+        "LoRA vs full fine-tuning of MiniLM and a LoRA learning curve (predictions, costs)",
+        ("10",),
+    ),
+    Artifact(
+        "post-training-assistant",
+        "coursekit.post_training",
+        "load_assistants",
+        "the shop GPT instruction-tuned twice (loss on the answer only / on every token)",
+        ("10",),
+    ),
+    Artifact(
+        "post-training-dpo",
+        "coursekit.post_training",
+        "dpo_results",
+        "preference pairs from the grounding checker, DPO, copy metrics before and after",
+        ("10",),
+    ),
+    Artifact(
         "faq-index",
         "coursekit.retrieval",
         "load_faq_index",
