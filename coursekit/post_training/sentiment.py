@@ -71,11 +71,9 @@ def finetune_sentiment(
     ``train_flops`` is the usual estimate 6 · parameters · tokens (forward + backward).
     ``splits`` are the evaluation sets scored (validation, test, hand-written).
     """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     from coursekit import data, env, train
     from coursekit.sentiment import SentimentClassifier
-    from coursekit.sentiment.classifier import balanced_subset
+    from coursekit.sentiment.classifier import balanced_subset, minilm_for_labels
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
@@ -89,14 +87,7 @@ def finetune_sentiment(
         data.load_reviews("train"), math.ceil(n_train / len(LABELS)), budget.seed
     ).head(n_train)
     env.seed_everything(budget.seed)
-    path = env.minilm_path()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        path,
-        num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)),
-        label2id={lab: i for i, lab in enumerate(LABELS)},
-    )
+    tokenizer, model = minilm_for_labels()
     if method == "lora":
         add_lora(model, budget.targets, r=budget.r, alpha=budget.alpha, train_also=("classifier",))
     loader = train.make_loader(

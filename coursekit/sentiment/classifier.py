@@ -271,7 +271,6 @@ def train_classifier(
     ``overrides`` replace fields of :class:`TrainConfig`.
     """
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from coursekit import env, metrics
 
@@ -290,14 +289,7 @@ def train_classifier(
         val_df = val_df.sample(n=cfg.n_val, random_state=cfg.seed)
 
     env.seed_everything(cfg.seed)
-    path = env.minilm_path()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        path,
-        num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)),
-        label2id={lab: i for i, lab in enumerate(LABELS)},
-    )
+    tokenizer, model = minilm_for_labels()
     frozen = [model.base_model.embeddings] if cfg.freeze_embeddings else []
     frozen += list(model.base_model.encoder.layer[: cfg.freeze_layers])
     for module in frozen:
@@ -373,6 +365,27 @@ def build_default_classifier(folder: Path) -> None:
     train_classifier(folder)
 
 
+def minilm_for_labels() -> tuple[Any, Any]:
+    """The pretrained MiniLM (``coursekit.env.minilm_path()``) with a fresh head for ``LABELS``.
+
+    The starting point of every sentiment fine-tune in the course (notebooks 06 and 10); seed
+    first (``env.seed_everything``): the head's initial weights are random.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from coursekit import env
+
+    path = env.minilm_path()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        path,
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={lab: i for i, lab in enumerate(LABELS)},
+    )
+    return tokenizer, model
+
+
 __all__ = [
     "META_FILE",
     "MODEL_NAME",
@@ -385,5 +398,6 @@ __all__ = [
     "cache_version",
     "default_model_path",
     "load_classifier",
+    "minilm_for_labels",
     "train_classifier",
 ]
