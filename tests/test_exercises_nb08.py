@@ -107,6 +107,48 @@ def test_08_1_calling_coursekit_or_sentence_transformers_is_caught():
     _status(nb08.sentence_encoder.evaluate(with_coursekit), NOT_YET, "calls `embed`")
 
 
+def test_08_1_pooling_with_coursekit_is_caught(encoder_ns):
+    """The learner's own tokenizer and model, but coursekit's ``mean_pool``: refused."""
+    tokenizer, encoder = encoder_ns["tokenizer"], encoder_ns["encoder"]
+
+    def pooled_by_coursekit(texts, batch_size=32, max_length=128):
+        out = [np.zeros((0, 384), dtype=np.float32)]
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(
+                list(texts[start : start + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            with torch.inference_mode():
+                hidden = encoder(**batch).last_hidden_state
+            pooled = rt.mean_pool(hidden, batch["attention_mask"])
+            out.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
+        return np.concatenate(out)
+
+    assert np.allclose(
+        pooled_by_coursekit(["Where is my order?"]), rt.embed(["Where is my order?"]), atol=1e-4
+    )
+    _status(nb08.sentence_encoder.evaluate(pooled_by_coursekit), NOT_YET, "calls `mean_pool`")
+
+
+def test_08_1_sentence_transformers_is_caught():
+    from sentence_transformers import SentenceTransformer
+
+    from coursekit.env import minilm_path
+
+    model = SentenceTransformer(str(minilm_path()), device="cpu")
+
+    def with_library(texts, batch_size=32, max_length=128):
+        model.max_seq_length = max_length
+        return model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True)
+
+    _status(
+        nb08.sentence_encoder.evaluate(with_library), NOT_YET, "calls `SentenceTransformer.encode`"
+    )
+
+
 def test_08_1_hidden_texts_matter(encoder_ns):
     """An encoder that ignores its input (the visible sentences' vectors) cannot pass."""
     visible = encoder_ns["encode"](["Where is my order?"])

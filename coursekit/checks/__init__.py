@@ -336,9 +336,29 @@ class UsedReference(CheckFailed):
     """The learner's code called the implementation the exercise asks them to write."""
 
 
+def _owner(path: str) -> Any:
+    """The module or class that holds the last name of ``path`` (``pkg.mod.f``, ``pkg.Class.m``)."""
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for part in parts[cut:-1]:
+                owner = getattr(owner, part)
+        except AttributeError:
+            continue
+        if not hasattr(owner, parts[-1]):
+            continue
+        if isinstance(owner, type):  # the class that defines it, not a subclass inheriting it
+            owner = next(k for k in owner.__mro__ if parts[-1] in vars(k))
+        return owner
+    raise ImportError(f"cannot find `{path}`: check the forbid list's spelling")
+
+
 def _resolve(path: str) -> Any:
-    module, _, attr = path.rpartition(".")
-    return getattr(importlib.import_module(module), attr)
+    return getattr(_owner(path), path.rpartition(".")[2])
 
 
 def _learner_globals(fn: Any) -> list[dict[str, Any]]:
@@ -403,9 +423,12 @@ def tripwires(learner: Any, forbid: Sequence[str]) -> Iterator[list[str]]:
     try:
         for path in forbid:
             original = _resolve(path)
+            owner = _owner(path)
             label = path.rpartition(".")[2]
+            if isinstance(owner, type):  # a method: say whose (``SentenceTransformer.encode``)
+                label = f"{owner.__name__}.{label}"
             wire = _wired(label, original, used)
-            owners = [importlib.import_module(path.rpartition(".")[0]), *modules]
+            owners = [owner, *modules]
             for owner in owners:
                 for name, value in list(vars(owner).items()):
                     if value is original:

@@ -36,6 +36,7 @@ FORBID_ENCODE = (
     "coursekit.retrieval.normalize",
     "coursekit.retrieval.AnswerIndex",
     "sentence_transformers.SentenceTransformer",
+    "sentence_transformers.SentenceTransformer.encode",  # a model built outside the function
 )
 _WORDS = (
     "where is my parcel order refund the blue jacket in size medium can I change delivery "
