@@ -17,7 +17,8 @@ from coursekit import attention as A
 from coursekit import copywriter, generate, metrics, sentiment
 from coursekit import experiments as ex
 from coursekit import retrieval as rt
-from coursekit.checks import NOT_YET, nb03, nb06, nb07, nb08, nb09
+from coursekit import word2vec as w2v
+from coursekit.checks import NOT_YET, nb02, nb03, nb06, nb07, nb08, nb09
 from coursekit.schema import LABELS
 
 
@@ -77,6 +78,16 @@ def _sklearn_macro_f1(t, p):
     return f1_score(t, p, labels=list(LABELS), average="macro", zero_division=0)
 
 
+def _loss_from_grad(c, o, n):
+    """Not the loss itself: a loss assembled around coursekit's written-out gradient."""
+    w2v.sgns_grad(c.detach(), o.detach(), n.detach())
+    import torch.nn.functional as F
+
+    return -(
+        F.logsigmoid((c * o).sum(-1)) + F.logsigmoid(-(n @ c[..., None])[..., 0]).sum(-1)
+    ).mean()
+
+
 def _statsmodels_z(x_a, n_a, x_b, n_b):
     from statsmodels.stats.proportion import proportions_ztest
 
@@ -84,6 +95,14 @@ def _statsmodels_z(x_a, n_a, x_b, n_b):
 
 
 CASES = [
+    (
+        "02.4",
+        nb02.skipgram_pairs,
+        (lambda ids, w: list(w2v.skipgram_pairs(ids, w)),),
+        "skipgram_pairs",
+    ),
+    ("02.5", nb02.sgns_loss, (lambda c, o, n: w2v.sgns_loss(c, o, n) * 1.0,), "sgns_loss"),
+    ("02.5 by the gradient", nb02.sgns_loss, (_loss_from_grad,), "sgns_grad"),
     ("03.5", nb03.multi_head_attention, (AssembledFromCoursekit,), "split_heads"),
     ("06.1", nb06.macro_f1, (lambda t, p: metrics.macro_f1(t, p, LABELS),), "macro_f1"),
     ("06.1 sklearn", nb06.macro_f1, (_sklearn_macro_f1,), "f1_score"),
@@ -114,6 +133,8 @@ def test_a_ready_made_answer_is_told_to_write_its_own(label, check, answer, name
 
 #: exercise -> (notebook, the ready-made versions the check refuses)
 ON_SCREEN = [
+    ("02.4", "02_tokenization", nb02.skipgram_pairs, nb02.PAIRS_FORBID),
+    ("02.5", "02_tokenization", nb02.sgns_loss, nb02.LOSS_FORBID),
     ("06.1", "06_sentiment", nb06.macro_f1, nb06.FORBID_F1),
     ("06.2", "06_sentiment", nb06.thresholds, nb06.FORBID_THRESHOLDS),
     ("06.4", "06_sentiment", nb06.ece, nb06.FORBID_ECE),

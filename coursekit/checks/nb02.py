@@ -1,4 +1,4 @@
-"""Checks for notebook 02 (tokenization): a byte-level BPE, padding + mask, offsets.
+"""Checks for notebook 02 (tokenization): a byte-level BPE, padding + mask, offsets, skip-gram.
 
 02.1 is the build-it exercise: the learner's ``ByteBPE`` class (``merge``, ``train``,
 ``encode``, ``decode``) must learn the same merges, in the same order, as the course's
@@ -8,15 +8,22 @@ the same texts with the same vocabulary size plus its one special token), encode
 ids as that tokenizer (shifted by one: its id 0 is ``<|endoftext|>``), and decode every id
 sequence back to the exact text. Later cells use the learner's class through
 :func:`own_or_reference`, with :class:`ReferenceBPE` as the fallback.
+
+02.4 and 02.5 are the two pieces of skip-gram with negative sampling (section 7): the
+(center, context) pairs of a sentence and the loss of a batch. The notebook then trains word
+vectors with the learner's own pieces (:func:`coursekit.word2vec.train_skipgram`'s
+``pairs_fn`` and ``loss_fn``), falling back to coursekit's while a check has not passed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import random
 import sys
 import types
+from collections import Counter
 from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
@@ -730,3 +737,261 @@ def covering_tokens(fn: Any) -> None:
                 f"for span ({start}, {end}) expected token indices {want}, got {got} "
                 f"(offsets {offs})"
             )
+
+
+# --------------------------------------------------------------------------- skip-gram pairs
+
+#: calling the course's pairs (or its loss) does not pass 02.4 (or 02.5)
+PAIRS_FORBID = ("coursekit.word2vec.skipgram_pairs",)
+LOSS_FORBID = ("coursekit.word2vec.sgns_loss", "coursekit.word2vec.sgns_grad")
+
+
+def reference_skipgram_pairs(ids: Any, window: int) -> list[tuple[int, int]]:
+    """(center, context) for every other position at most ``window`` away (coursekit's)."""
+    from coursekit.word2vec import skipgram_pairs
+
+    return skipgram_pairs(ids, window)
+
+
+def reference_sgns_loss(center: Any, context: Any, negatives: Any) -> Any:
+    """The mean SGNS loss of a batch (coursekit's :func:`~coursekit.word2vec.sgns_loss`)."""
+    from coursekit.word2vec import sgns_loss
+
+    return sgns_loss(center, context, negatives)
+
+
+def _pairs_variants(ids: list[int], window: int) -> dict[str, list[tuple[int, int]]]:
+    """Plausible wrong pairs for one sentence, each with the mistake it shows."""
+    n = len(ids)
+    at = range(n)
+    return {
+        "self": [(ids[i], ids[j]) for i in at for j in range(max(0, i - window), min(n, i + window + 1))],
+        "short": [
+            (ids[i], ids[j]) for i in at for j in range(max(0, i - window + 1), min(n, i + window)) if j != i
+        ],
+        "long": [
+            (ids[i], ids[j]) for i in at for j in range(max(0, i - window - 1), min(n, i + window + 2)) if j != i
+        ],
+        "right": [(ids[i], ids[j]) for i in at for j in range(i + 1, min(n, i + window + 1))],
+        "values": [
+            (ids[i], ids[j])
+            for i in at
+            for j in range(max(0, i - window), min(n, i + window + 1))
+            if ids[j] != ids[i]
+        ],
+        "wrap": [
+            (ids[i], ids[j % n]) for i in at for j in range(i - window, min(n, i + window + 1)) if j != i
+        ],
+    }  # fmt: skip
+
+
+_PAIRS_MESSAGES = {
+    "self": "you paired each word with itself too: a position is never its own context "
+    "(skip the center's own position)",
+    "short": "your window is one word too narrow: window={w} means up to {w} words on each "
+    "side, the {w}th one included",
+    "long": "your window is one word too wide: window={w} means up to {w} words on each "
+    "side, not {w1}",
+    "right": "you only paired each center with the words after it: the context is on both "
+    "sides, before and after",
+    "values": "you skipped context words equal to the center word; skip the center's "
+    "position, not its value (a word repeated nearby is a real context)",
+    "wrap": "near the start your window wrapped around to the end of the sentence (a "
+    "negative index in Python counts from the end): stop at the sentence's first word",
+}
+
+
+def _hidden_sentences(seed: int = 4) -> list[tuple[list[int], int]]:
+    rng = random.Random(seed)
+    cases = []
+    for window in (1, 2, 3, 5):
+        n = rng.randint(3, 9)
+        cases.append(([rng.randint(0, 6) for _ in range(n)], window))
+    return cases
+
+
+def _as_pairs(value: Any, name: str) -> list[tuple[int, int]]:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    expect_type(value, (list, tuple), name)
+    out = []
+    for pair in value:
+        if hasattr(pair, "tolist"):
+            pair = pair.tolist()
+        expect(
+            isinstance(pair, (list, tuple)) and len(pair) == 2,
+            f"each item of {name} should be a (center, context) pair, got {pair!r}",
+        )
+        out.append((int(pair[0]), int(pair[1])))
+    return out
+
+
+@exercise(
+    "02.4",
+    "skip-gram (center, context) pairs",
+    hint=(
+        "Walk over the positions of the sentence; for each one, look at the positions around "
+        "it, at most `window` away on either side, and stay inside the sentence.",
+        "For position i the context positions run from max(0, i - window) to "
+        "min(len(ids) - 1, i + window), both included, leaving out i itself (the position, "
+        "not the value); a window below 1 is a ValueError.",
+    ),
+)
+def skipgram_pairs(fn: Any) -> str:
+    """Visible sentence, edge cases, seeded hidden sentences; pairs compared as a multiset."""
+    cases: list[tuple[list[int], int]] = [
+        ([0, 1, 2, 3], 1),
+        ([10, 11, 12, 13, 14], 2),
+        ([7, 7, 8], 1),  # a word repeated next to itself
+        ([3, 4], 5),  # a window longer than the sentence
+        ([9], 2),  # one word: no pairs
+        ([], 1),  # nothing
+        *_hidden_sentences(),
+    ]
+    for ids, window in cases:
+        got = _as_pairs(
+            call_own(fn, list(ids), window, forbid=PAIRS_FORBID, name="skipgram_pairs"),
+            f"skipgram_pairs({ids}, {window})",
+        )
+        want = reference_skipgram_pairs(ids, window)
+        if Counter(got) == Counter(want):
+            continue
+        for mistake, wrong in _pairs_variants(ids, window).items():
+            if Counter(wrong) != Counter(want) and Counter(got) == Counter(wrong):
+                raise CheckFailed(
+                    f"for ids={ids}, window={window}: "
+                    + _PAIRS_MESSAGES[mistake].format(w=window, w1=window + 1)
+                )
+        raise CheckFailed(
+            f"skipgram_pairs({ids}, {window}) gives {len(got)} pairs {sorted(got)[:8]}, "
+            f"expected {len(want)}: {sorted(want)[:8]}"
+        )
+    try:
+        call_own(fn, [1, 2, 3], 0, forbid=PAIRS_FORBID, name="skipgram_pairs")
+    except UsedReference:
+        raise
+    except CheckFailed as err:
+        expect(
+            "raised ValueError" in str(err),
+            f"skipgram_pairs(ids, window=0) should raise a ValueError, but {err}",
+        )
+    else:
+        raise CheckFailed(
+            "skipgram_pairs(ids, window=0) returned normally: a window below 1 has no context, "
+            "raise a ValueError"
+        )
+    return f"Right on {len(cases)} sentences, edge cases included."
+
+
+# --------------------------------------------------------------------------- SGNS loss
+
+
+def _loss_variants(c: Any, o: Any, n: Any) -> dict[str, Any]:
+    """The loss with one plausible mistake each (``c``, ``o``: (B, d); ``n``: (B, k, d))."""
+    import torch
+    import torch.nn.functional as F
+
+    pos = (c * o).sum(-1)
+    neg = torch.einsum("bd,bkd->bk", c, n)
+    right = -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1))
+    scores = torch.cat([pos[:, None], neg], dim=1)
+    return {
+        "sign": -(F.logsigmoid(pos) + F.logsigmoid(neg).sum(-1)).mean(),
+        "softmax": -torch.log_softmax(scores, dim=1)[:, 0].mean(),
+        "sum": right.sum(),
+        "mean_k": -(F.logsigmoid(pos) + F.logsigmoid(-neg).mean(-1).nan_to_num(0.0)).mean(),
+        "plus": -right.mean(),
+        "no_log": -(torch.sigmoid(pos) + torch.sigmoid(-neg).sum(-1)).mean(),
+    }
+
+
+_LOSS_MESSAGES = {
+    "sign": "the negatives' term has the wrong sign: a negative n_k should score LOW, so its "
+    "term is log σ(-c·n_k), with the minus inside the sigmoid",
+    "softmax": "that is a softmax over the positive and the k negatives; skip-gram with "
+    "negative sampling scores each pair on its own with a sigmoid (log σ), no normalising",
+    "sum": "you summed over the batch; average over the pairs (the mean), so the loss does "
+    "not grow with the batch size",
+    "mean_k": "you averaged the k negatives' terms; add them up (Σ over k), one term per negative",
+    "plus": "your loss has the opposite sign: it is the NEGATIVE log-likelihood, so "
+    "-(log σ(c·o) + Σ log σ(-c·n_k)), which training makes small",
+    "no_log": "you used σ itself; the loss takes the log of the sigmoid (log σ, "
+    "torch.nn.functional.logsigmoid is the stable way)",
+}
+
+
+def _loss_cases(seed: int = 5) -> list[tuple[str, Any, Any, Any]]:
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    cases = []
+    for what, batch, k, dim in [
+        ("a batch of 4 pairs, k=3, dim=5", 4, 3, 5),
+        ("one pair (batch of 1), k=2", 1, 2, 6),
+        ("k=0 (no negatives)", 3, 0, 4),
+        ("a hidden batch of 16 pairs, k=5, dim=8", 16, 5, 8),
+        ("a hidden batch with large vectors", 8, 4, 6),
+    ]:
+        scale = 4.0 if "large" in what else 1.0
+        c = torch.randn(batch, dim, generator=g) * scale
+        o = torch.randn(batch, dim, generator=g) * scale
+        n = torch.randn(batch, k, dim, generator=g) * scale
+        cases.append((what, c, o, n))
+    return cases
+
+
+@exercise(
+    "02.5",
+    "skip-gram negative-sampling loss",
+    hint=(
+        "Score each pair with a dot product: the real context should score high, each "
+        "negative low. Turn the scores into log-probabilities with a sigmoid, not a softmax.",
+        "Per pair: minus (log σ of the center·context dot product, plus the sum over the k "
+        "negatives of log σ of MINUS the center·negative dot product); then the mean over "
+        "the batch. torch.einsum or a batched matrix product gives the (batch, k) dots.",
+    ),
+)
+def sgns_loss(fn: Any) -> str:
+    """Reference value and gradients on visible and hidden batches, k=0 included."""
+    import torch
+
+    for what, c, o, n in _loss_cases():
+        want = reference_sgns_loss(c, o, n)
+        leaves = [t.clone().requires_grad_(True) for t in (c, o, n)]
+        got = call_own(fn, *leaves, forbid=LOSS_FORBID, name="sgns_loss")
+        expect(
+            isinstance(got, torch.Tensor),
+            f"sgns_loss should return a torch tensor (so training can backpropagate), got a "
+            f"{type(got).__name__}",
+        )
+        expect(
+            got.numel() == 1,
+            f"sgns_loss should return one number (a scalar), got shape {tuple(got.shape)}; "
+            "take the mean over the batch",
+        )
+        value = float(got.detach())
+        if not math.isclose(value, float(want), rel_tol=1e-4, abs_tol=1e-5):
+            for mistake, wrong in _loss_variants(c, o, n).items():
+                if not math.isclose(float(wrong), float(want), rel_tol=1e-4, abs_tol=1e-5) and (
+                    math.isclose(value, float(wrong), rel_tol=1e-4, abs_tol=1e-5)
+                ):
+                    raise CheckFailed(f"on {what}: " + _LOSS_MESSAGES[mistake])
+            raise CheckFailed(f"on {what} your loss is {value:.5g}, expected {float(want):.5g}")
+        expect(
+            got.requires_grad,
+            f"on {what} the loss is right but carries no gradient: compute it with torch "
+            "operations on the inputs (no .item(), .numpy() or .detach())",
+        )
+        grads = torch.autograd.grad(got.reshape(()), leaves, allow_unused=True)
+        ref_leaves = [t.clone().requires_grad_(True) for t in (c, o, n)]
+        ref_grads = torch.autograd.grad(reference_sgns_loss(*ref_leaves), ref_leaves)
+        for name, mine, ref in zip(
+            ("center", "context", "negatives"), grads, ref_grads, strict=True
+        ):
+            mine = torch.zeros_like(ref) if mine is None else mine
+            expect(
+                torch.allclose(mine, ref, rtol=1e-4, atol=1e-6),
+                f"on {what} the loss value is right but its gradient for `{name}` is not: "
+                "do not detach or round any part of it",
+            )
+    return "Same value and gradients as coursekit's on 5 batches (k=0 included)."
