@@ -167,19 +167,43 @@ SITUATIONS: tuple[tuple[str, ...], ...] = (
     ("no idea where my stuff is right now", "want to follow my purchase on a map"),
     ("i clicked buy by mistake five minutes ago", "changed my mind right after paying"),
     ("i moved house and the purchase will go to my old flat", "typed the wrong street number"),
-    ("forgot to put a second thing in the basket before paying", "want to stick one more thing on my purchase"),
-    ("got an email saying my purchase was stopped, i never asked for that", "someone called off my purchase and it wasnt me"),
+    (
+        "forgot to put a second thing in the basket before paying",
+        "want to stick one more thing on my purchase",
+    ),
+    (
+        "got an email saying my purchase was stopped, i never asked for that",
+        "someone called off my purchase and it wasnt me",
+    ),
     ("the box had something i never picked", "opened it and its a totally different thing"),
-    ("only two of the three things were inside", "one bit of my purchase never showed up in the box"),
+    (
+        "only two of the three things were inside",
+        "one bit of my purchase never showed up in the box",
+    ),
     ("the box came crushed and the lid is dented", "it turned up smashed"),
-    ("its for a birthday, can it come nicely wrapped", "want it to look like a present when it arrives"),
-    ("want it sent straight to my brother's flat as a surprise", "buying for a friend in another town"),
+    (
+        "its for a birthday, can it come nicely wrapped",
+        "want it to look like a present when it arrives",
+    ),
+    (
+        "want it sent straight to my brother's flat as a surprise",
+        "buying for a friend in another town",
+    ),
     ("my accountant needs a receipt with vat", "need paperwork for my company expenses"),
-    ("i'm not good with websites, rather ring someone to buy", "my gran wants to buy over the telephone"),
+    (
+        "i'm not good with websites, rather ring someone to buy",
+        "my gran wants to buy over the telephone",
+    ),
     ("buying fifty of the same for the office", "our company wants a big batch, any deal"),
-    ("that new thing isn't out yet but i want to be first", "can i reserve something before launch day"),
+    (
+        "that new thing isn't out yet but i want to be first",
+        "can i reserve something before launch day",
+    ),
     # shipping
-    ("how many days till the regular post gets here", "ordered yesterday with normal post, when does it come"),
+    (
+        "how many days till the regular post gets here",
+        "ordered yesterday with normal post, when does it come",
+    ),
     ("need it by tomorrow for a party", "is there a faster option, its urgent"),
     ("what will the postage add to my total", "is delivery extra on top of the price"),
     ("i live in canada, can i still buy", "buying from outside the country"),
@@ -193,18 +217,30 @@ SITUATIONS: tuple[tuple[str, ...], ...] = (
     ("will anything turn up on a saturday", "does the van come sundays"),
     ("got one box today and another one tomorrow", "things came in bits on different days"),
     # returns
-    ("how long have i got to send back stuff", "bought it three weeks ago, too late to give it back?"),
-    ("want to send something back, where do i start", "the dress doesnt suit me, how to give it back"),
+    (
+        "how long have i got to send back stuff",
+        "bought it three weeks ago, too late to give it back?",
+    ),
+    (
+        "want to send something back, where do i start",
+        "the dress doesnt suit me, how to give it back",
+    ),
     ("do i pay the postage to send it back", "will sending it back cost me anything"),
     ("sent it back last week and still no money", "when does the cash come back to my card"),
     ("the shoes pinch, want the next one up", "swap it for the blue one instead"),
     ("threw away the box it came in", "the wrapping is gone, can it still go back"),
-    ("is underwear one of the things you won't take back", "bought it in the clearance, can it go back"),
+    (
+        "is underwear one of the things you won't take back",
+        "bought it in the clearance, can it go back",
+    ),
     ("rather have the value kept for my next purchase", "keep the money on my profile for later"),
     # sizes
     ("no clue if i'm a medium or a large", "between sizes and buying online"),
     ("do the jeans come up tight", "everyone says your tops are a bit snug"),
-    ("i'm a 9 in british shoes, what's that in european", "converting my trainer number from america"),
+    (
+        "i'm a 9 in british shoes, what's that in european",
+        "converting my trainer number from america",
+    ),
     ("need bigger clothes, anything above xxl", "looking for larger fits"),
     ("where do i put the tape to get my waist right", "what numbers do i need to take with a tape"),
     ("will the cotton tee get smaller in the machine", "worried it goes tiny after a hot wash"),
@@ -212,7 +248,10 @@ SITUATIONS: tuple[tuple[str, ...], ...] = (
     # warranty
     ("how long am i covered if it breaks", "is there a guarantee on the toaster"),
     ("it stopped working, how do i get it fixed free", "the kettle died after six months"),
-    ("i dropped my phone case thing and it cracked, covered?", "spilled coffee on it, will you repair it"),
+    (
+        "i dropped my phone case thing and it cracked, covered?",
+        "spilled coffee on it, will you repair it",
+    ),
     ("what is the extra cover you offer at checkout", "is the add-on protection worth it"),
     # payment
     ("can i use paypal or amex", "which of my cards will go through"),
@@ -245,7 +284,10 @@ SITUATIONS: tuple[tuple[str, ...], ...] = (
     ("are these real or knock-offs", "is the brand stuff genuine"),
     ("is the lipstick cruelty free", "do you test makeup on bunnies"),
     ("does the speaker come with a plug", "is there a lead in the box with the headphones"),
-    ("can the pans go in the machine that washes plates", "will the mixing bowl survive the dishwasher"),
+    (
+        "can the pans go in the machine that washes plates",
+        "will the mixing bowl survive the dishwasher",
+    ),
     ("what's in the granola, i have allergies", "does the snack have nuts"),
     ("where do i keep the beans once opened", "fridge or cupboard for the tea leaves"),
     ("how long until the snacks expire", "will the food be close to its date"),
