@@ -113,7 +113,9 @@ from coursekit.retrieval.rerank import (
     CrossEncoderRecipe,
     hard_negatives,
     load_cross_encoder,
+    load_rerank_rule,
     pair_texts,
+    rerank_hits,
     rerank_scores,
     rerank_top_k,
     train_cross_encoder,
@@ -128,6 +130,8 @@ from coursekit.retrieval.variants import (
 __all__ = [
     "CrossEncoderRecipe",
     "load_cross_encoder",
+    "load_rerank_rule",
+    "rerank_hits",
     "rerank_top_k",
     "rerank_scores",
     "train_cross_encoder",

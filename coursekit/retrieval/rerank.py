@@ -344,13 +344,72 @@ def rerank_top_k(
     return out
 
 
+def load_rerank_rule(rebuild: bool = False) -> Any:
+    """The hand-off rule on the re-ranker's scores, fitted on the VALIDATION paraphrases.
+
+    The first stage is the shipped index's search (:data:`~coursekit.retrieval.SHIPPED_VARIANT`
+    without keywords); its top :data:`RERANK_TOP_K` are re-ranked, then the rule is fitted as
+    for every variant (:func:`~coursekit.retrieval.variants.fit_variant_rule`). Cached.
+    """
+    from coursekit.cache import get_or_build, recipe_key
+    from coursekit.data import load_faq, load_faq_paraphrases
+    from coursekit.retrieval.abstain import AbstainRule
+    from coursekit.retrieval.faq import FAQ_TARGET_PRECISION, SHIPPED_VARIANT, _faq_fingerprint
+    from coursekit.retrieval.variants import SearchVariant, fit_variant_rule, variant_scores
+
+    folder = load_cross_encoder()
+    first = SearchVariant(SHIPPED_VARIANT.encoder, SHIPPED_VARIANT.docs)
+
+    def build(tmp: Path) -> Path:
+        faq, val = load_faq(), load_faq_paraphrases("validation")
+        row_of = {f: i for i, f in enumerate(faq["faq_id"].astype(str))}
+        ranking, _ = variant_scores(first, faq, val["text"].tolist())
+        reranked = rerank_top_k(folder, val["text"].tolist(), ranking, pair_texts(faq))
+        gold = val["faq_id"].astype(str).map(row_of).to_numpy()
+        rule = fit_variant_rule(reranked, reranked, gold, FAQ_TARGET_PRECISION)
+        tmp.mkdir(parents=True, exist_ok=True)
+        (tmp / "rule.json").write_text(json.dumps(asdict(rule)), encoding="utf-8")
+        return tmp
+
+    version = recipe_key(
+        {"rerank_rule": CROSS_ENCODER_RECIPE, "first": first.name, "k": RERANK_TOP_K},
+        data=[_faq_fingerprint()],
+        upstream=[folder.name, str(FAQ_TARGET_PRECISION)],
+    )
+    out = get_or_build("faq-reranker-rule", build, version=version, rebuild=rebuild)
+    return AbstainRule(**json.loads((Path(out) / "rule.json").read_text(encoding="utf-8")))
+
+
+def rerank_hits(folder: str | Path, question: str, hits: Sequence[Any]) -> list[Any]:
+    """One question's first-stage hits re-scored by the cross-encoder, best first (new ranks).
+
+    Each hit's entry text is its payload's ``question`` + ``answer`` (as in training).
+    """
+    from coursekit.retrieval.index import Hit
+
+    hits = list(hits)
+    if not hits:
+        raise ValueError("no hits to re-rank; search with k >= 2 first")
+    entries = [
+        f"{h.payload.get('question', h.text)} {h.payload.get('answer', '')}".strip() for h in hits
+    ]
+    scores = rerank_scores(folder, [question] * len(hits), entries)
+    order = np.argsort(-scores, kind="stable")
+    return [
+        Hit(rank, hits[i].id, hits[i].text, round(float(scores[i]), 6), hits[i].payload)
+        for rank, i in enumerate(order, start=1)
+    ]
+
+
 __all__ = [
     "CROSS_ENCODER_RECIPE",
     "RERANK_TOP_K",
     "CrossEncoderRecipe",
     "hard_negatives",
     "load_cross_encoder",
+    "load_rerank_rule",
     "pair_texts",
+    "rerank_hits",
     "rerank_top_k",
     "rerank_scores",
     "train_cross_encoder",
