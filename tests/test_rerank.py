@@ -95,11 +95,28 @@ def test_a_tiny_cross_encoder_learns_its_training_pairs(tmp_path):
     gold = [row_of[f] for f in LABELS]
     first = rt.embed(QUESTIONS) @ rt.embed(entries).T
     negatives = rr.hard_negatives(first, gold, 3)
-    for q, g, neg in zip(QUESTIONS, gold, negatives, strict=True):
-        s = rr.rerank_scores(folder, [q] * 4, [entries[e] for e in (g, *neg)])
+    for i, (q, g, neg) in enumerate(zip(QUESTIONS, gold, negatives, strict=True)):
+        rows = [g, *neg]
+        s = rr.rerank_scores(folder, [q] * 4, [entries[e] for e in rows], priors=first[i, rows])
         assert s[0] > s[1:].max(), q
     reranked = rr.rerank_top_k(folder, QUESTIONS, first, entries, k=4)
     assert (reranked.argmax(axis=1) == np.array(gold)).all()
+    # the same on one question's hits, as `coursekit ask --rerank` does
+    hits = [
+        rt.Hit(
+            r,
+            faq["faq_id"].iloc[e],
+            faq["question"].iloc[e],
+            0.5,
+            {"question": faq["question"].iloc[e], "answer": faq["answer"].iloc[e]},
+        )
+        for r, e in enumerate((*negatives[0], gold[0]), start=1)
+    ]
+    again = rr.rerank_hits(folder, QUESTIONS[0], hits)
+    assert again[0].id == LABELS[0] and [h.rank for h in again] == [1, 2, 3, 4]
+    assert again[0].score >= again[1].score
+    with pytest.raises(ValueError, match="no hits"):
+        rr.rerank_hits(folder, QUESTIONS[0], [])
 
 
 def test_search_variant_with_a_reranker_is_named_and_checked():

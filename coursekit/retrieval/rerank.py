@@ -6,8 +6,11 @@ embedded once), but the question never "sees" the entry. A **cross-encoder** fee
 pair as one sequence, ``[CLS] question [SEP] FAQ question + answer [SEP]``, so every layer's
 attention mixes the two, and a one-logit head reads a relevance score::
 
-    h     = MiniLM(question, entry)           # (tokens, 384), the pair as one text
-    score = w @ mean(h over real tokens) + b  # one number per pair
+    h     = MiniLM(question, entry)                  # (tokens, 384), the pair as one text
+    score = 20 * cos(question, entry) + w @ mean(h) + b   # one number per pair
+
+The first term is the bi-encoder's cosine (the **prior**); the head starts at zero, so the
+re-ranker starts exactly as the first stage's ranking and learns corrections from the pair.
 
 Too slow to score all entries for every question, so it **re-ranks**: the bi-encoder keeps
 its top-k candidates (:data:`RERANK_TOP_K`) and the cross-encoder re-orders them.
@@ -34,7 +37,7 @@ from typing import Any
 import numpy as np
 
 #: the recipe version of :func:`load_cross_encoder`; bump it when the recipe changes
-CROSS_ENCODER_RECIPE = "1"
+CROSS_ENCODER_RECIPE = "2"
 #: how many of the bi-encoder's candidates the cross-encoder re-orders
 RERANK_TOP_K = 5
 #: below the re-ranked list: the rest of the entries keep the bi-encoder's order this far down
@@ -52,6 +55,9 @@ class CrossEncoderRecipe:
     lr: float = 2e-4
     max_length: int = 64  # tokens of the pair (the entry is cut, never the question)
     trained_layers: int = 2
+    #: the pair's score is ``prior_scale * first-stage cosine + head(...)``: the head starts at
+    #: zero, so the re-ranker starts as the bi-encoder's ranking and learns corrections
+    prior_scale: float = 20.0
     seed: int = 0
 
 
@@ -121,8 +127,8 @@ def _scorer(encoder: Any, first_trained: int, head: Any) -> Any:
             h = top_layers_forward(self.layers, self.config, hidden, mask)
             return self.head(mean_pool(h, mask)).squeeze(-1)
 
-        def forward(self, hidden, mask, labels):  # noqa: ANN001
-            logits = self.score(hidden, mask).view(len(labels), -1)
+        def forward(self, hidden, mask, prior, labels):  # noqa: ANN001
+            logits = (prior + self.score(hidden, mask)).view(len(labels), -1)
             return SimpleNamespace(loss=nnf.cross_entropy(logits, labels), logits=logits)
 
     return CrossScorer()
@@ -179,7 +185,8 @@ def train_cross_encoder(
         )
     gold = np.array([row_of[str(f)] for f in labels])
     entries = pair_texts(faq)
-    negatives = hard_negatives(embed(list(queries)) @ embed(entries).T, gold, recipe.negatives)
+    first = embed(list(queries)) @ embed(entries).T  # the bi-encoder's cosines (the prior)
+    negatives = hard_negatives(first, gold, recipe.negatives)
     group = 1 + recipe.negatives
     pair_q = [q for q in queries for _ in range(group)]
     pair_e = [entries[e] for g, neg in zip(gold, negatives, strict=True) for e in (g, *neg)]
@@ -197,13 +204,24 @@ def train_cross_encoder(
     for p in encoder.encoder.layer[first:].parameters():
         p.requires_grad_(True)
     head = torch.nn.Linear(encoder.config.hidden_size, 1)
+    torch.nn.init.zeros_(head.weight)
+    torch.nn.init.zeros_(head.bias)
     model = _scorer(encoder, first, head)
-    lists = [hidden[i * group : (i + 1) * group] for i in range(len(queries))]
+    lists = [
+        (hidden[i * group : (i + 1) * group], [float(first[i, e]) for e in (g, *neg)])
+        for i, (g, neg) in enumerate(zip(gold, negatives, strict=True))
+    ]
 
-    def collate(rows: list[list[Any]]) -> dict[str, Any]:
-        h, m = _pad([pair for row in rows for pair in row])
+    def collate(rows: list[tuple[list[Any], list[float]]]) -> dict[str, Any]:
+        h, m = _pad([pair for row, _ in rows for pair in row])
+        prior = recipe.prior_scale * torch.tensor([c for _, cos in rows for c in cos])
         # labels: the right pair is the first of each list (fit counts the rows by them)
-        return {"hidden": h, "mask": m, "labels": torch.zeros(len(rows), dtype=torch.long)}
+        return {
+            "hidden": h,
+            "mask": m,
+            "prior": prior,
+            "labels": torch.zeros(len(rows), dtype=torch.long),
+        }
 
     loader = DataLoader(
         lists,
@@ -280,10 +298,14 @@ def rerank_scores(
     folder: str | Path,
     questions: Sequence[str],
     entries: Sequence[str],
-    max_length: int | None = None,
+    priors: Sequence[float] | None = None,
     batch_size: int = 32,
 ) -> np.ndarray:
-    """The cross-encoder's score of each (question, entry) pair, row by row (higher = better)."""
+    """The re-ranker's score of each (question, entry) pair, row by row (higher = better).
+
+    ``priors``: each pair's first-stage cosine; the score is then
+    ``prior_scale * prior + head(pair)`` as in training. Without them, the head's part alone.
+    """
     import torch
 
     from coursekit.retrieval.embeddings import mean_pool
@@ -297,10 +319,11 @@ def rerank_scores(
         return np.zeros(0, dtype=np.float32)
     if any(not str(q).strip() for q in questions):
         raise ValueError("a question is empty; give the shopper's text")
+    if priors is not None and len(priors) != len(questions):
+        raise ValueError(f"{len(priors)} priors for {len(questions)} pairs: give one per pair")
     tokenizer, encoder, head = _load(folder)
-    if max_length is None:
-        recipe = json.loads((Path(folder) / "recipe.json").read_text(encoding="utf-8"))
-        max_length = int(recipe["max_length"])
+    recipe = json.loads((Path(folder) / "recipe.json").read_text(encoding="utf-8"))
+    max_length = int(recipe["max_length"])
     out = []
     with torch.inference_mode():
         for start in range(0, len(questions), batch_size):
@@ -312,7 +335,10 @@ def rerank_scores(
             )
             h = encoder(**batch).last_hidden_state
             out.append(head(mean_pool(h, batch["attention_mask"])).squeeze(-1).float().numpy())
-    return np.concatenate(out)
+    scores = np.concatenate(out).astype(np.float64)
+    if priors is not None:
+        scores += float(recipe["prior_scale"]) * np.asarray(priors, dtype=np.float64)
+    return scores
 
 
 def rerank_top_k(
@@ -324,8 +350,9 @@ def rerank_top_k(
 ) -> np.ndarray:
     """Re-order each row's top ``k`` entries of ``scores`` (questions, entries) by the cross-encoder.
 
-    Returns a matrix of the same shape: the top ``k`` hold the cross-encoder's scores, every
-    other entry its first-stage score minus a large constant (so it stays below, in order).
+    ``scores`` are the first stage's cosines (they are the re-ranker's prior). Returns a matrix
+    of the same shape: the top ``k`` hold the re-ranker's scores, every other entry its
+    first-stage score minus a large constant (so it stays below, in order).
     """
     scores = np.asarray(scores, dtype=np.float64)
     questions = list(questions)
@@ -337,7 +364,10 @@ def rerank_top_k(
         raise ValueError(f"k must be 1..{scores.shape[1]} (the number of entries)")
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     pair_scores = rerank_scores(
-        folder, [q for q in questions for _ in range(k)], [entries[e] for e in top.ravel()]
+        folder,
+        [q for q in questions for _ in range(k)],
+        [entries[e] for e in top.ravel()],
+        priors=np.take_along_axis(scores, top, axis=1).ravel(),
     ).reshape(len(questions), k)
     out = scores - _BELOW
     np.put_along_axis(out, top, pair_scores, axis=1)
@@ -381,7 +411,7 @@ def load_rerank_rule(rebuild: bool = False) -> Any:
 
 
 def rerank_hits(folder: str | Path, question: str, hits: Sequence[Any]) -> list[Any]:
-    """One question's first-stage hits re-scored by the cross-encoder, best first (new ranks).
+    """One question's first-stage hits (cosines) re-scored by the re-ranker, best first (new ranks).
 
     Each hit's entry text is its payload's ``question`` + ``answer`` (as in training).
     """
@@ -393,7 +423,7 @@ def rerank_hits(folder: str | Path, question: str, hits: Sequence[Any]) -> list[
     entries = [
         f"{h.payload.get('question', h.text)} {h.payload.get('answer', '')}".strip() for h in hits
     ]
-    scores = rerank_scores(folder, [question] * len(hits), entries)
+    scores = rerank_scores(folder, [question] * len(hits), entries, priors=[h.score for h in hits])
     order = np.argsort(-scores, kind="stable")
     return [
         Hit(rank, hits[i].id, hits[i].text, round(float(scores[i]), 6), hits[i].payload)
