@@ -185,8 +185,8 @@ def train_cross_encoder(
         )
     gold = np.array([row_of[str(f)] for f in labels])
     entries = pair_texts(faq)
-    first = embed(list(queries)) @ embed(entries).T  # the bi-encoder's cosines (the prior)
-    negatives = hard_negatives(first, gold, recipe.negatives)
+    cosines = embed(list(queries)) @ embed(entries).T  # the bi-encoder's (the prior)
+    negatives = hard_negatives(cosines, gold, recipe.negatives)
     group = 1 + recipe.negatives
     pair_q = [q for q in queries for _ in range(group)]
     pair_e = [entries[e] for g, neg in zip(gold, negatives, strict=True) for e in (g, *neg)]
@@ -208,7 +208,7 @@ def train_cross_encoder(
     torch.nn.init.zeros_(head.bias)
     model = _scorer(encoder, first, head)
     lists = [
-        (hidden[i * group : (i + 1) * group], [float(first[i, e]) for e in (g, *neg)])
+        (hidden[i * group : (i + 1) * group], [float(cosines[i, e]) for e in (g, *neg)])
         for i, (g, neg) in enumerate(zip(gold, negatives, strict=True))
     ]
 
