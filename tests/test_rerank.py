@@ -125,3 +125,27 @@ def test_search_variant_with_a_reranker_is_named_and_checked():
     )
     with pytest.raises(ValueError, match="rerank must be one of"):
         rt.SearchVariant(rerank="bm25")
+
+
+@needs_faq
+def test_ask_with_rerank_uses_the_rerankers_order_and_rule(monkeypatch, capsys):
+    """``coursekit ask --rerank``: the search's top 5 go through rerank_hits, the reply is
+    decided by the re-ranker's rule (both stubbed: building them takes minutes)."""
+    from coursekit import cli
+    from coursekit.retrieval import rerank as module
+
+    seen = {}
+
+    def fake_hits(folder, question, hits):
+        seen["k"] = len(hits)
+        return [rt.Hit(r, h.id, h.text, 10.0 - r, h.payload) for r, h in enumerate(hits[::-1], 1)]
+
+    monkeypatch.setattr(module, "load_cross_encoder", lambda: "unused")
+    monkeypatch.setattr(module, "load_rerank_rule", lambda: rt.AbstainRule(5.0, 0.5))
+    monkeypatch.setattr(rt, "load_cross_encoder", lambda: "unused")
+    monkeypatch.setattr(rt, "load_rerank_rule", lambda: rt.AbstainRule(5.0, 0.5))
+    monkeypatch.setattr(rt, "rerank_hits", fake_hits)
+    assert cli.main(["ask", "--rerank", "where", "is", "my", "order?"]) == 0
+    out = capsys.readouterr().out
+    assert seen["k"] == rr.RERANK_TOP_K
+    assert "re-ranker score 9.000" in out and "answer   :" in out
