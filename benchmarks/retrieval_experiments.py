@@ -150,6 +150,8 @@ VARIANTS = (
     ("shop", "question+answer", "none"),
     ("shop", "both", "none"),
     ("shop", "both", "rrf"),
+    ("base", "both", "none", "cross"),
+    ("shop", "both", "none", "cross"),
 )
 
 

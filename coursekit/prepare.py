@@ -93,6 +93,13 @@ ARTIFACTS: tuple[Artifact, ...] = (
         ("08",),
     ),
     Artifact(
+        "faq-reranker",
+        "coursekit.retrieval",
+        "load_cross_encoder",
+        "MiniLM cross-encoder re-ranking the FAQ search's top 5 (hard negatives)",
+        ("08",),
+    ),
+    Artifact(
         "post-training-sentiment",
         "coursekit.post_training",
         "sentiment_results",

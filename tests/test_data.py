@@ -343,7 +343,7 @@ def test_faq_training_paraphrases_cover_every_entry():
     assert set(train["split"]) == {"train"}
     per_faq = train.groupby("faq_id").size()
     assert set(per_faq.index) == set(faq["faq_id"]) and per_faq.min() >= 8
-    assert set(train["kind"]) == {"question", "story", "keywords", "mixed"}
+    assert set(train["kind"]) == {"question", "story", "keywords", "mixed", "situation"}
     assert train["text"].str.strip().str.len().gt(0).all()
     assert corpus.generate_faq_train(0) == corpus.generate_faq_train(0)  # deterministic
 
@@ -362,6 +362,9 @@ def test_faq_training_templates_and_vocabulary_are_disjoint_from_held_out():
         *T.OPENERS,
         *T.CLOSERS,
         *(s for stories in T.STORIES.values() for s in stories),
+        *(s for situations in T.SITUATIONS for s in situations),
+        *T.SETTINGS,
+        *(s for synonyms in T.SYNONYMS.values() for s in synonyms),
         *(f.replace("{words}", "").replace("{q}", "").replace("{a}", "") for f in T.KEYWORD_FRAMES),
         *(f.replace("{q}", "").replace("{a}", "") for f in T.MIXED_FRAMES),
     ]

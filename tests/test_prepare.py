@@ -81,6 +81,7 @@ def test_every_artifact_named_in_the_brief_is_prepared_in_order():
         "coursekit.copywriter.load_copywriter",
         "coursekit.copywriter.load_words_copywriter",
         "coursekit.retrieval.load_faq_encoder",
+        "coursekit.retrieval.load_cross_encoder",
         "coursekit.post_training.sentiment_results",
         "coursekit.post_training.load_assistants",
         "coursekit.post_training.dpo_results",

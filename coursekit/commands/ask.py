@@ -27,6 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("question", nargs="+", help="the shopper's question, e.g. where is my order?")
     p.add_argument("-k", type=int, default=1, help="also list the k best FAQ matches (default 1)")
     p.add_argument(
+        "--rerank",
+        action="store_true",
+        help=(
+            "re-rank the search's top 5 with the cross-encoder (built into the cache on first "
+            "use, a few minutes) and decide with its hand-off rule"
+        ),
+    )
+    p.add_argument(
         "--reply",
         action="store_true",
         help="also print the assistant's written reply with its source (notebook 11)",
@@ -49,15 +57,27 @@ def _ask(args: argparse.Namespace) -> int:
     index = load_faq_index()
     rule = faq_rule(index)
     hits = index.search(question, k=max(2, args.k))
+    what = "similarity"
+    if getattr(args, "rerank", False):
+        from coursekit.retrieval import (
+            RERANK_TOP_K,
+            load_cross_encoder,
+            load_rerank_rule,
+            rerank_hits,
+        )
+
+        first = index.search(question, k=max(RERANK_TOP_K, args.k))
+        hits = rerank_hits(load_cross_encoder(), question, first)
+        rule, what = load_rerank_rule(), "re-ranker score"
     best, margin = hits[0], hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
     reply = answer_or_handoff(hits, rule)
     print(f"question : {question}")
     print(
-        f"best FAQ : [{best.id}] {best.text}  (similarity {best.score:.3f}, "
+        f"best FAQ : [{best.id}] {best.text}  ({what} {best.score:.3f}, "
         f"margin over the next {margin:.3f})"
     )
     print(
-        f"rule     : answer when similarity >= {rule.min_score:.3f} and margin >= {rule.min_margin:.3f}"
+        f"rule     : answer when {what} >= {rule.min_score:.3f} and margin >= {rule.min_margin:.3f}"
     )
     label = "hand-off" if reply == HANDOFF_MESSAGE else "answer  "
     if reply.startswith("Did you mean"):

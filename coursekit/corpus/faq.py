@@ -166,11 +166,23 @@ def _reframe(question: str, rng: random.Random) -> str:
             break
     if rng.random() < 0.6:
         q = q.lower()
+    q = _synonyms(q, rng)
     return q + ("?" if rng.random() < 0.5 else "")
 
 
+def _synonyms(text: str, rng: random.Random, rate: float = 0.4) -> str:
+    """Swap some of the FAQ's words for the ones shoppers use (:data:`T.SYNONYMS`)."""
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        options = T.SYNONYMS.get(word.lower())
+        return rng.choice(options) if options and rng.random() < rate else word
+
+    return re.sub(r"[A-Za-z][a-z-]*", swap, text)
+
+
 def _typo(text: str, rng: random.Random) -> str:
-    """Swap two neighbouring letters of one longer word (the odd slip of a thumb)."""
+    """One slip of the thumb in a longer word: two letters swapped, one dropped or one doubled."""
     words = text.split(" ")
     long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
     if not long:
@@ -178,7 +190,13 @@ def _typo(text: str, rng: random.Random) -> str:
     i = rng.choice(long)
     w = words[i]
     j = rng.randrange(1, len(w) - 2)
-    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    slip = rng.randrange(3)
+    if slip == 0:
+        words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    elif slip == 1:
+        words[i] = w[:j] + w[j + 1 :]
+    else:
+        words[i] = w[: j + 1] + w[j:]
     return " ".join(words)
 
 
@@ -244,6 +262,18 @@ def generate_faq_train(seed: int = DEFAULT_SEED) -> list[dict]:
                     story = rng.choice(T.STORIES[entry["topic"]])
                     text = story + rng.choice(T.STORY_JOINS) + _reframe(entry["q"], rng).lower()
                     text = _typo(text, rng) if rng.random() < 0.25 else text
+                elif kind == "situation":
+                    text = " ".join(
+                        p
+                        for p in (
+                            rng.choice(T.SETTINGS),
+                            rng.choice(T.SITUATIONS[k - 1]),
+                            rng.choice(T.CLOSERS),
+                        )
+                        if p
+                    )
+                    for _slip in range(rng.choice((0, 0, 1, 1, 2))):
+                        text = _typo(text, rng)
                 elif kind == "keywords":
                     words = _some(a_words, rng, 2, 4)
                     text = rng.choice(T.KEYWORD_FRAMES).format(words=words)

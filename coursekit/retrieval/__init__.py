@@ -43,6 +43,8 @@ The code lives in submodules, one per topic; every name is re-exported here, so
   reciprocal-rank fusion (:func:`reciprocal_rank_fusion`);
 * :mod:`~coursekit.retrieval.finetune`: MiniLM fine-tuned on the shop's training paraphrases
   with in-batch negatives (:func:`in_batch_negatives_loss`, :func:`load_faq_encoder`);
+* :mod:`~coursekit.retrieval.rerank`: a cross-encoder re-ranker (MiniLM reading question and
+  entry together, trained with hard negatives; :func:`load_cross_encoder`, :func:`rerank_top_k`);
 * :mod:`~coursekit.retrieval.variants`: search variants compared on validation, test and the
   hand-written questions (:func:`compare_variants`);
 * :mod:`~coursekit.retrieval.faq`: the shop's cached FAQ index (:func:`load_faq_index`) and its
@@ -105,6 +107,19 @@ from coursekit.retrieval.keywords import (
     keyword_tokens,
 )
 from coursekit.retrieval.recommend import group_mean, most_similar
+from coursekit.retrieval.rerank import (
+    CROSS_ENCODER_RECIPE,
+    RERANK_TOP_K,
+    CrossEncoderRecipe,
+    hard_negatives,
+    load_cross_encoder,
+    load_rerank_rule,
+    pair_texts,
+    rerank_hits,
+    rerank_scores,
+    rerank_top_k,
+    train_cross_encoder,
+)
 from coursekit.retrieval.variants import (
     SearchVariant,
     compare_variants,
@@ -113,6 +128,13 @@ from coursekit.retrieval.variants import (
 )
 
 __all__ = [
+    "CrossEncoderRecipe",
+    "load_cross_encoder",
+    "load_rerank_rule",
+    "rerank_hits",
+    "rerank_top_k",
+    "rerank_scores",
+    "train_cross_encoder",
     "BM25",
     "RRF_K",
     "SHIPPED_VARIANT",

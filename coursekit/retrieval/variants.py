@@ -8,7 +8,10 @@ A search variant is three choices (:class:`SearchVariant`):
   (``"question+answer"``), or both, the entry scoring the better of the two (``"both"``);
 * **keywords**: none, BM25 alone (``"bm25"``), or BM25 fused with the embeddings by
   reciprocal-rank fusion (``"rrf"``); BM25 indexes the question, or question + answer for
-  the two other choices of ``docs``.
+  the two other choices of ``docs``;
+* **rerank**: none, or the cross-encoder re-ranker (``"cross"``,
+  :mod:`~coursekit.retrieval.rerank`) re-ordering the first stage's top
+  :data:`~coursekit.retrieval.rerank.RERANK_TOP_K`, its score then deciding hand-offs too.
 
 :func:`variant_scores` scores questions against every entry (plus the cosine used to decide
 hand-offs); :func:`compare_variants` fits each variant's hand-off rule on VALIDATION and
@@ -34,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 ENCODERS = ("base", "shop")
 DOCS = ("question", "question+answer", "both")
 KEYWORDS = ("none", "bm25", "rrf")
+RERANKS = ("none", "cross")
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,14 @@ class SearchVariant:
     encoder: str = "base"
     docs: str = "question"
     keywords: str = "none"
+    rerank: str = "none"
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
             ("encoder", self.encoder, ENCODERS),
             ("docs", self.docs, DOCS),
             ("keywords", self.keywords, KEYWORDS),
+            ("rerank", self.rerank, RERANKS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
@@ -56,9 +62,11 @@ class SearchVariant:
     @property
     def name(self) -> str:
         if self.keywords == "bm25":
-            return f"BM25 on {self.docs}"
-        text = f"{'fine-tuned' if self.encoder == 'shop' else 'base'} MiniLM on {self.docs}"
-        return text + (" + BM25 (RRF)" if self.keywords == "rrf" else "")
+            text = f"BM25 on {self.docs}"
+        else:
+            text = f"{'fine-tuned' if self.encoder == 'shop' else 'base'} MiniLM on {self.docs}"
+            text += " + BM25 (RRF)" if self.keywords == "rrf" else ""
+        return text + (" + cross-encoder re-ranker" if self.rerank == "cross" else "")
 
 
 def entry_texts(faq: pd.DataFrame, docs: str) -> list[list[str]]:
@@ -85,9 +93,26 @@ def variant_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(ranking scores, cosines)``, both ``(queries, entries)``: rank by the first, decide
     hand-offs on the second (the cosine of the embeddings; BM25 alone uses its own scores).
+    With ``rerank="cross"`` both are the re-ranked scores (:func:`~coursekit.retrieval.rerank.rerank_top_k`).
 
     ``embeddings`` caches ``{key: matrix}`` between calls (queries and entries, per encoder).
     """
+    ranking, confidence = _first_stage(variant, faq, queries, embeddings)
+    if variant.rerank == "none":
+        return ranking, confidence
+    from coursekit.retrieval.rerank import load_cross_encoder, pair_texts, rerank_top_k
+
+    reranked = rerank_top_k(load_cross_encoder(), list(queries), ranking, pair_texts(faq))
+    return reranked, reranked
+
+
+def _first_stage(
+    variant: SearchVariant,
+    faq: pd.DataFrame,
+    queries: Sequence[str],
+    embeddings: dict[str, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first stage of :func:`variant_scores` (embeddings, keywords or both)."""
     from coursekit.retrieval.embeddings import embed
     from coursekit.retrieval.hybrid import KeywordIndex, reciprocal_rank_fusion
 
@@ -208,6 +233,7 @@ __all__ = [
     "DOCS",
     "ENCODERS",
     "KEYWORDS",
+    "RERANKS",
     "SearchVariant",
     "compare_variants",
     "decide",
