@@ -105,3 +105,24 @@ def test_the_hints_never_hold_the_solution():
     hints = " ".join(check.alerting_rule.hints)
     assert "np.sqrt" not in hints and "+ 2)" not in hints and "for t in" not in hints
     assert len(check.alerting_rule.hints) == 3
+
+
+def _notebook_cell() -> str:
+    import nbformat
+
+    from coursekit import paths
+
+    nb = nbformat.read(paths.notebooks_dir() / "06_sentiment.ipynb", as_version=4)
+    return next(c.source for c in nb.cells if "def alert_months(" in c.source)
+
+
+def test_the_notebooks_solution_passes_and_its_learner_version_is_not_attempted():
+    from coursekit import learner
+
+    space: dict = {"np": np}
+    exec(_notebook_cell(), space)
+    assert check.alerting_rule.evaluate(space["alert_months"]).status == PASSED
+    blank_space: dict = {"np": np}
+    exec(learner.strip_solutions(_notebook_cell()), blank_space)
+    verdict = check.alerting_rule.evaluate(blank_space["alert_months"])
+    assert verdict.status == NOT_ATTEMPTED and "Hint" not in verdict.line()
