@@ -108,6 +108,7 @@ CASES = [
     ("06.1 sklearn", nb06.macro_f1, (_sklearn_macro_f1,), "f1_score"),
     ("06.2", nb06.thresholds, (sentiment.choose_thresholds,), "choose_thresholds"),
     ("06.4", nb06.ece, (metrics.expected_calibration_error,), "expected_calibration_error"),
+    ("06.6", nb06.alerting_rule, (sentiment.alert_months,), "alert_months"),
     ("07.2", nb07.coverage, (copywriter.attribute_coverage,), "attribute_coverage"),
     ("07.3", nb07.distinct, (lambda texts, n: generate.distinct_n(texts, n),), "distinct_n"),
     (
@@ -138,6 +139,7 @@ ON_SCREEN = [
     ("06.1", "06_sentiment", nb06.macro_f1, nb06.FORBID_F1),
     ("06.2", "06_sentiment", nb06.thresholds, nb06.FORBID_THRESHOLDS),
     ("06.4", "06_sentiment", nb06.ece, nb06.FORBID_ECE),
+    ("06.6", "06_sentiment", nb06.alerting_rule, nb06.FORBID_ALERTS),
     ("07.2", "07_copywriting", nb07.coverage, ("coursekit.copywriter.attribute_coverage",)),
     ("07.3", "07_copywriting", nb07.distinct, ("coursekit.generate.distinct_n",)),
     ("08.2", "08_answer_search", nb08.mean_reciprocal_rank, nb08.FORBID_MRR),

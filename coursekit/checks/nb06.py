@@ -1,5 +1,5 @@
 """Checks for notebook 06 (sentiment): macro-F1 by hand, thresholds, a paired bootstrap
-interval, ECE, the worst slice."""
+interval, ECE, the worst slice, an alerting rule."""
 
 from __future__ import annotations
 
@@ -584,7 +584,240 @@ def worst_slice(fn: Any) -> None:
     expect(got == "sarcasm", f"with min_n=10 the worst vader slice is 'sarcasm', got {got!r}")
 
 
+# --------------------------------------------------------------------------- 06.6 alerting rule
+
+#: what ``alert_months`` may not call: the course's rule and its pieces
+FORBID_ALERTS = (
+    "coursekit.sentiment.alert_months",
+    "coursekit.sentiment.baseline_z",
+    "coursekit.sentiment.find_alerts",
+)
+
+#: the visible example of exercise 06.6: one brand-aspect series of 12 months, its complaints
+#: jump in month 8 (0-based); the notebook prints it
+EXAMPLE_NEGATIVE = [2, 3, 1, 2, 3, 2, 2, 4, 14, 9, 3, 2]
+EXAMPLE_TOTAL = [20, 24, 18, 22, 25, 21, 23, 30, 34, 28, 24, 22]
+
+
+def _seasonal_series(rng: np.random.Generator, months: int, rate: float, base: int) -> tuple:
+    """Mention counts with a November-December peak (1.8x) and a steady negative share."""
+    season = np.array([1.8 if m % 12 in (10, 11) else 1.0 for m in range(months)])
+    total = rng.poisson(base * season).astype(int)
+    return rng.binomial(total, rate).astype(int), total
+
+
+def _alert_cases() -> list[dict[str, Any]]:
+    """The visible example, then hidden seeded series and the edge cases the text names."""
+    rng = np.random.default_rng(2606)
+    cases = [
+        dict(what="the example series above", neg=EXAMPLE_NEGATIVE, tot=EXAMPLE_TOTAL, kw={}),
+    ]
+    neg, tot = _seasonal_series(rng, 24, 0.2, 30)
+    cases.append(
+        dict(what="a hidden 24-month series with a steady share and a busy November-December",
+             neg=neg, tot=tot, kw={})
+    )  # fmt: skip
+    neg, tot = _seasonal_series(rng, 24, 0.15, 25)
+    spike = rng.binomial(tot[14:17], 0.55)
+    neg[14:17] = spike
+    cases.append(dict(what="a hidden series with a spike in months 14-16", neg=neg, tot=tot, kw={}))
+    neg = np.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 6, 1, 0, 0])
+    tot = np.array([9, 8, 10, 11, 0, 0, 9, 10, 12, 9, 12, 10, 0, 11])
+    cases.append(
+        dict(what="a hidden series with months of zero reviews and no complaints before month 10",
+             neg=neg, tot=tot, kw={})
+    )  # fmt: skip
+    neg = np.array([0, 0, 5, 1, 2, 1, 0, 2])
+    tot = np.array([1, 2, 25, 20, 22, 18, 21, 19])
+    cases.append(dict(what="a hidden new brand whose first reviews have no complaint", neg=neg,
+                      tot=tot, kw={}))  # fmt: skip
+    neg = np.array([12, 2, 1, 3, 2, 1, 2, 2])
+    tot = np.array([12, 15, 14, 16, 15, 13, 15, 14])
+    cases.append(dict(what="a hidden series whose first month is all complaints", neg=neg,
+                      tot=tot, kw={}))  # fmt: skip
+    neg = np.array([0, 0, 0, 0, 0, 13, 2, 3, 2, 12])
+    tot = np.array([0, 0, 0, 0, 0, 13, 20, 22, 19, 24])
+    cases.append(dict(what="a hidden brand with no reviews before month 5", neg=neg, tot=tot,
+                      kw={}))  # fmt: skip
+    neg = np.array([1, 0, 1, 1, 0, 1, 4, 4, 1, 0])
+    tot = np.array([10, 9, 11, 10, 9, 10, 4, 5, 10, 9])
+    cases.append(dict(what="a hidden quiet brand with two small bad months", neg=neg, tot=tot,
+                      kw={}))  # fmt: skip
+    neg, tot = _seasonal_series(rng, 18, 0.25, 12)
+    neg[9] = min(tot[9], neg[9] + 6)
+    cases.append(
+        dict(what="a hidden series with window=3, min_count=2, z=2.5", neg=neg, tot=tot,
+             kw=dict(window=3, min_count=2, z=2.5))
+    )  # fmt: skip
+    cases.append(dict(what="a one-month series", neg=np.array([7]), tot=np.array([7]), kw={}))
+    return cases
+
+
+def _alert_reference(neg: Any, tot: Any, window: int = 6, min_count: int = 5, z: float = 3.0):
+    from coursekit.sentiment.monitoring import alert_months
+
+    return alert_months(neg, tot, window=window, min_count=min_count, z=z)
+
+
+def _variant(neg: Any, tot: Any, *, window: int = 6, min_count: int = 5, z: float = 3.0,
+             past: str = "before", smooth: bool = True, need_history: bool = True,
+             use_min: bool = True) -> np.ndarray:  # fmt: skip
+    """The rule with one idea changed: the wrong answers the diagnosis recognises."""
+    n_, t_ = np.asarray(neg, dtype=float), np.asarray(tot, dtype=float)
+    out = np.zeros(len(n_), dtype=bool)
+    for t in range(len(n_)):
+        if past == "before":
+            idx = list(range(max(0, t - window), t))
+        elif past == "with_current":
+            idx = list(range(max(0, t - window + 1), t + 1))
+        elif past == "all_others":
+            idx = [k for k in range(len(n_)) if k != t]
+        elif past == "centred":
+            idx = [k for k in range(max(0, t - window), min(len(n_), t + window + 1)) if k != t]
+        else:  # "one_more": window + 1 months
+            idx = list(range(max(0, t - window - 1), t))
+        pn, pt = n_[idx].sum(), t_[idx].sum()
+        if use_min and n_[t] < min_count:
+            continue
+        if t_[t] == 0 or (need_history and pt == 0):
+            continue
+        base = (pn + 1) / (pt + 2) if smooth else (pn / pt if pt else 0.0)
+        if base <= 0:
+            out[t] = n_[t] > 0
+            continue
+        if base >= 1:
+            continue
+        out[t] = (n_[t] - t_[t] * base) / math.sqrt(t_[t] * base * (1 - base)) > z
+    return out
+
+
+def _count_variant(neg: Any, tot: Any, *, window: int = 6, min_count: int = 5,
+                   z: float = 3.0) -> np.ndarray:  # fmt: skip
+    """Counts instead of shares: the month's count against the mean count of its past months."""
+    n_ = np.asarray(neg, dtype=float)
+    out = np.zeros(len(n_), dtype=bool)
+    for t in range(1, len(n_)):
+        past = n_[max(0, t - window) : t]
+        mean, sd = past.mean(), past.std()
+        if n_[t] >= min_count:
+            out[t] = n_[t] > mean + z * max(sd, math.sqrt(max(mean, 1.0)))
+    return out
+
+
+_ALERT_MISTAKES: list[tuple[str, dict[str, Any], str]] = [
+    ("with_current", {},
+     "your baseline includes month t itself, so a spike raises its own baseline and hides: "
+     "use the `window` months before t, not t"),
+    ("one_more", {},
+     "your window holds window + 1 months; the baseline is the `window` months just before t"),
+    ("before", {"use_min": False},
+     "you alert on months with fewer than `min_count` complaints: with a handful of mentions "
+     "two angry reviews look like a spike; require negative[t] >= min_count"),
+    ("before", {"smooth": False},
+     "your baseline is the raw past share: where the past has no complaint it is 0 and any "
+     "complaint is an infinite z; add one to the complaints and two to the mentions"),
+    ("before", {"need_history": False},
+     "you alert on a month with no mentions in its window: with no past there is nothing to "
+     "compare with, so such a month never alerts"),
+    ("all_others", {},
+     "your baseline uses months after the one you judge (the whole series): a monitor only "
+     "knows the past, so use the `window` months before month t"),
+    ("centred", {},
+     "your baseline takes months on both sides of month t; the months after t have not "
+     "happened yet when the alert must go out: use the `window` months before it"),
+]  # fmt: skip
+
+
+def _as_mask(got: Any, n: int) -> np.ndarray:
+    expect_type(got, (list, tuple, np.ndarray), "alert_months(...)")
+    values = np.asarray(got)
+    if values.ndim != 1 or len(values) != n:
+        if values.ndim == 1 and len(values) < n and np.issubdtype(values.dtype, np.integer):
+            raise CheckFailed(
+                f"return one True/False per month ({n} values), not the positions of the "
+                "alerting months"
+            )
+        raise CheckFailed(f"return one True/False per month: {n} values, got shape {values.shape}")
+    if values.dtype != bool:
+        if not (np.issubdtype(values.dtype, np.number) and np.isin(values, (0, 1)).all()):
+            raise CheckFailed("return True/False per month (a bool array), not scores")
+    return values.astype(bool)
+
+
+def _alert_diagnosis(case: dict[str, Any], got: np.ndarray, want: np.ndarray) -> str:
+    neg, tot, kw = case["neg"], case["tot"], case["kw"]
+    where = f"on {case['what']},"
+    for past, change, message in _ALERT_MISTAKES:
+        if np.array_equal(got, _variant(neg, tot, past=past, **change, **kw)):
+            return f"{where} {message}"
+    if np.array_equal(got, _count_variant(neg, tot, **kw)):
+        return (
+            f"{where} you compared counts, not shares: a busy month has more complaints "
+            "simply because it has more reviews; compare negative[t] with total[t] times the "
+            "past share"
+        )
+    base, _ = _baseline_z(neg, tot, kw.get("window", 6))
+    shares = np.divide(np.asarray(neg, float), np.asarray(tot, float), where=np.asarray(tot) > 0,
+                       out=np.zeros(len(neg)))  # fmt: skip
+    extra = np.flatnonzero(got & ~want)
+    for t in extra:
+        if not np.isnan(base[t]) and shares[t] <= base[t]:
+            return (
+                f"{where} you alert in month {t}, whose negative share ({shares[t]:.2f}) is not "
+                f"above its past share ({base[t]:.2f}): that month only has more reviews; "
+                "compare shares, not counts"
+            )
+    t = int(np.flatnonzero(got != want)[0])
+    return (
+        f"{where} month {t} ({int(neg[t])} of {int(tot[t])} negative) should "
+        f"{'' if want[t] else 'not '}alert, yours does{' not' if want[t] else ''}"
+    )
+
+
+def _baseline_z(neg: Any, tot: Any, window: int) -> tuple[np.ndarray, np.ndarray]:
+    from coursekit.sentiment.monitoring import baseline_z
+
+    return baseline_z(neg, tot, window)
+
+
+@exercise(
+    "06.6",
+    "an alerting rule",
+    hint=(
+        "Judge each month against the months before it only, and compare shares of complaints "
+        "rather than counts: a busy month has more of everything.",
+        "For month t: the window is the `window` months just before t; skip the month when that "
+        "window has no mentions or the month has fewer than `min_count` complaints; the "
+        "baseline share is smoothed (add one complaint and two mentions).",
+        "The score is how many binomial standard deviations the month's complaints lie above "
+        "total[t] times the baseline share; alert when it is above `z`.",
+    ),
+)
+def alerting_rule(fn: Any) -> str:
+    n_alerts = 0
+    for case in _alert_cases():
+        neg, tot, kw = case["neg"], case["tot"], case["kw"]
+        got = call_own(
+            fn,
+            np.array(neg).copy(),
+            np.array(tot).copy(),
+            **kw,
+            forbid=FORBID_ALERTS,
+            name="alert_months",
+        )
+        mask = _as_mask(got, len(neg))
+        want = _alert_reference(neg, tot, **kw)
+        if not np.array_equal(mask, want):
+            raise CheckFailed(_alert_diagnosis(case, mask, want))
+        n_alerts += int(mask.sum())
+    return (
+        f"{n_alerts} alerts over the {len(_alert_cases())} series, the example's month 8 among "
+        "them, and none on the busy Novembers, the first months or the empty ones."
+    )
+
+
 __all__ = [
+    "alerting_rule",
     "bootstrap_diff",
     "ece",
     "hint",

@@ -33,7 +33,11 @@ The code lives in submodules, one per topic; every name is re-exported here, so
 * :mod:`~coursekit.sentiment.slices`: error slices and per-slice scores;
 * :mod:`~coursekit.sentiment.explain`: occlusion explanations and their rendering;
 * :mod:`~coursekit.sentiment.aspects`: clause splitting and per-aspect polarity;
-* :mod:`~coursekit.sentiment.analyst`: the analyst's tables (brands, aspects, trends).
+* :mod:`~coursekit.sentiment.analyst`: the analyst's tables (brands, aspects, trends);
+* :mod:`~coursekit.sentiment.monitoring`: monthly counts per brand and aspect, the alerting
+  rule (:func:`alert_months`, :func:`find_alerts`) and its score on the planted events;
+* :mod:`~coursekit.sentiment.fairness`: error rates per group of reviews and their gaps,
+  with bootstrap intervals (:func:`group_gaps`).
 
 The label set :data:`LABELS` comes from :mod:`coursekit.schema`.
 """
@@ -79,7 +83,28 @@ from coursekit.sentiment.classifier import (
     train_classifier,
 )
 from coursekit.sentiment.explain import _WORD, Explanation, occlusion, render_html, render_text
+from coursekit.sentiment.fairness import (
+    LENGTH_BINS,
+    group_gaps,
+    is_emoji_only,
+    length_groups,
+    review_groups,
+    route,
+)
 from coursekit.sentiment.inputs import check_texts
+from coursekit.sentiment.monitoring import (
+    COUNT_COLUMNS,
+    alert_months,
+    baseline_z,
+    choose_z,
+    find_alerts,
+    keyword_mentions,
+    monthly_counts,
+    planted_events,
+    review_mentions,
+    score_alerts,
+    score_months,
+)
 from coursekit.sentiment.slices import (
     HARD_SLICES,
     LONG_WORDS,
@@ -91,6 +116,22 @@ from coursekit.sentiment.slices import (
 
 __all__ = [
     "ASPECT_KEYWORDS",
+    "COUNT_COLUMNS",
+    "LENGTH_BINS",
+    "alert_months",
+    "baseline_z",
+    "choose_z",
+    "find_alerts",
+    "group_gaps",
+    "is_emoji_only",
+    "keyword_mentions",
+    "length_groups",
+    "monthly_counts",
+    "planted_events",
+    "review_groups",
+    "review_mentions",
+    "route",
+    "score_alerts",
     "HARD_SLICES",
     "LABELS",
     "Explanation",
