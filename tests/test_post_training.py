@@ -69,6 +69,29 @@ def test_merge_equals_unmerged():
     assert torch.allclose(model(**_batch()).logits, before, atol=1e-6)
 
 
+def test_sentiment_recipe_trains_adapters_head_and_pooler_only():
+    budget = pt.SentimentBudget()
+    assert budget.lr_lora in pt.LORA_LR_SWEEP and budget.lr_lora > 10 * budget.lr_full
+    model = pt.add_lora(_tiny_bert(), budget.targets, r=4, alpha=8, train_also=budget.train_also)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert {"bert.pooler.dense.weight", "classifier.weight"} <= trainable
+    assert not any("word_embeddings" in n or ".key." in n for n in trainable)
+    assert all("lora_" in n or n.startswith(("bert.pooler.", "classifier.")) for n in trainable)
+    # the same count as peft with the pooler and the head in modules_to_save
+    peft = pytest.importorskip("peft")
+    theirs = peft.get_peft_model(
+        _tiny_bert(),
+        peft.LoraConfig(
+            r=4,
+            lora_alpha=8,
+            target_modules=list(budget.targets),
+            modules_to_save=["classifier", "pooler"],
+        ),
+    )
+    n_ours = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert n_ours == sum(p.numel() for p in theirs.parameters() if p.requires_grad)
+
+
 def test_lora_equals_peft_outputs_and_gradients():
     peft = pytest.importorskip("peft")
     ours = pt.add_lora(_tiny_bert(), ("query", "value"), r=4, alpha=8, train_also=("classifier",))

@@ -49,6 +49,7 @@ from coursekit.post_training.lora import (
     state_bytes,
 )
 from coursekit.post_training.sentiment import (
+    LORA_LR_SWEEP,
     SentimentBudget,
     finetune_sentiment,
     scores,
@@ -73,6 +74,7 @@ __all__ = [
     "END_TOKEN",
     "IGNORE_INDEX",
     "AssistantRecipe",
+    "LORA_LR_SWEEP",
     "LoRALinear",
     "SentimentBudget",
     "adam_state_bytes",

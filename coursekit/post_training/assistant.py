@@ -44,7 +44,7 @@ VARIANTS = ("masked", "unmasked")
 class AssistantRecipe:
     """SFT and DPO settings (small: the notebook's whole budget is three minutes on 2 cores)."""
 
-    sft_steps: int = 160
+    sft_steps: int = 100
     sft_batch_size: int = 16
     sft_lr: float = 3e-3
     n_reviews: int = 400
