@@ -32,6 +32,7 @@ import importlib
 import math
 import sys
 import types
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -341,7 +342,9 @@ def _owner(path: str) -> Any:
     parts = path.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         try:
-            owner = importlib.import_module(".".join(parts[:cut]))
+            with warnings.catch_warnings():  # a library's deprecated alias module, tried in passing
+                warnings.simplefilter("ignore", DeprecationWarning)
+                owner = importlib.import_module(".".join(parts[:cut]))
         except ImportError:
             continue
         try:
