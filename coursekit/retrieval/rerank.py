@@ -28,7 +28,7 @@ minutes on a laptop CPU. :func:`load_cross_encoder` caches it (safetensors);
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -66,15 +66,23 @@ def pair_texts(faq: Any) -> list[str]:
     return (faq["question"].astype(str) + " " + faq["answer"].astype(str)).tolist()
 
 
-def _tokenize(tokenizer: Any, questions: Sequence[str], entries: Sequence[str], max_length: int):
-    return tokenizer(
-        list(questions),
-        list(entries),
-        padding=True,
-        truncation="only_second",
-        max_length=max_length,
-        return_tensors="pt",
-    )
+def _pair_batches(
+    tokenizer: Any,
+    questions: Sequence[str],
+    entries: Sequence[str],
+    max_length: int,
+    batch_size: int,
+) -> Iterator[Any]:
+    """The (question, entry) pairs tokenized together, ``batch_size`` pairs at a time."""
+    for start in range(0, len(questions), batch_size):
+        yield tokenizer(
+            list(questions[start : start + batch_size]),
+            list(entries[start : start + batch_size]),
+            padding=True,
+            truncation="only_second",
+            max_length=max_length,
+            return_tensors="pt",
+        )
 
 
 def _pair_hidden(
@@ -91,13 +99,7 @@ def _pair_hidden(
 
     out: list[Any] = []
     with torch.inference_mode():
-        for start in range(0, len(questions), batch_size):
-            batch = _tokenize(
-                tokenizer,
-                questions[start : start + batch_size],
-                entries[start : start + batch_size],
-                max_length,
-            )
+        for batch in _pair_batches(tokenizer, questions, entries, max_length, batch_size):
             hidden = encoder(**batch, output_hidden_states=True).hidden_states[layer]
             for row in range(len(hidden)):
                 n = int(batch["attention_mask"][row].sum())
@@ -326,13 +328,7 @@ def rerank_scores(
     max_length = int(recipe["max_length"])
     out = []
     with torch.inference_mode():
-        for start in range(0, len(questions), batch_size):
-            batch = _tokenize(
-                tokenizer,
-                questions[start : start + batch_size],
-                entries[start : start + batch_size],
-                max_length,
-            )
+        for batch in _pair_batches(tokenizer, questions, entries, max_length, batch_size):
             h = encoder(**batch).last_hidden_state
             out.append(head(mean_pool(h, batch["attention_mask"])).squeeze(-1).float().numpy())
     scores = np.concatenate(out).astype(np.float64)
