@@ -115,14 +115,33 @@ def set_threads(n: int | None = 2) -> int:
 def cpu_supports_bf16() -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 / AMX), where bf16 is fast.
 
-    Respects ``ONEDNN_MAX_CPU_ISA``: capped at AVX2 (an ordinary laptop's kernels) it is
-    False, and bf16 would be emulated, several times slower than fp32.
+    oneDNN accepts bf16 on any AVX-512 CPU, but without the AVX512-BF16 or AMX instructions
+    (e.g. Ice Lake and Tiger Lake laptops, many cloud Xeons) it emulates it: a MiniLM step is
+    then 2-3 times slower than in fp32. So on x86 both must hold: oneDNN's bf16 support (False
+    when ``ONEDNN_MAX_CPU_ISA`` caps it at AVX2, an ordinary laptop's kernels) and one of the
+    native instructions. On ARM, oneDNN's answer alone (it needs the BF16 extension).
     """
+    import platform
+
     import torch
 
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        onednn = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):  # pragma: no cover - depends on the build
+        return False
+    if not onednn or platform.machine().lower() not in {"x86_64", "amd64", "i686", "i386"}:
+        return onednn
+    return _x86_native_bf16()
+
+
+def _x86_native_bf16() -> bool:
+    """AVX512-BF16 or AMX-BF16 on this x86 CPU (``torch.cpu``'s probes)."""
+    import torch
+
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    try:
+        return any(bool(getattr(torch.cpu, name)()) for name in probes if hasattr(torch.cpu, name))
+    except RuntimeError:  # pragma: no cover - depends on the build
         return False
 
 

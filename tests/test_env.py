@@ -196,3 +196,42 @@ def test_describe_precision_says_why(monkeypatch):
     assert env.describe_precision("cpu").startswith("fp32 (set by COURSEKIT_PRECISION;")
     monkeypatch.setenv(env.PRECISION_ENV, "auto")
     assert "set by" not in env.describe_precision("cpu"), "auto is the hardware's choice"
+
+
+@pytest.mark.parametrize(
+    ("machine", "onednn", "avx512_bf16", "amx", "expected"),
+    [
+        ("x86_64", True, False, False, False),  # AVX-512 without bf16: oneDNN emulates it
+        ("x86_64", True, True, False, True),  # e.g. Cooper Lake, Zen 4
+        ("x86_64", True, False, True, True),  # AMX: Sapphire Rapids and later
+        ("AMD64", True, True, False, True),  # Windows spells it so
+        ("x86_64", False, True, True, False),  # ONEDNN_MAX_CPU_ISA=AVX2 caps it
+        ("arm64", True, False, False, True),  # ARM: oneDNN checks the BF16 extension itself
+        ("aarch64", False, False, False, False),
+    ],
+)
+def test_cpu_bf16_is_native_only_with_the_instructions(
+    monkeypatch, machine, onednn, avx512_bf16, amx, expected
+):
+    import platform
+
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert env.cpu_supports_bf16() is expected
+
+
+def test_cpu_bf16_matches_this_machine():
+    """The probe agrees with the CPU's own flags (Linux x86 only: /proc/cpuinfo)."""
+    import os
+    import platform
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if platform.machine() != "x86_64" or not cpuinfo.exists():
+        pytest.skip("reads /proc/cpuinfo's x86 flags")
+    flags = set(cpuinfo.read_text().split("flags", 2)[1].splitlines()[0].split())
+    native = bool({"avx512_bf16", "amx_bf16"} & flags)
+    capped = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper().startswith(("AVX2", "SSE"))
+    assert env.cpu_supports_bf16() is (native and not capped)
