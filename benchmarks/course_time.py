@@ -6,8 +6,8 @@
     python benchmarks/course_time.py --alone --only 10 11   # each from its own empty cache
 
 Prints one row per notebook (seconds, the course map's budget, the hard 3-minute cap) and
-the total against the 12-minute target. Notebooks are executed into a temporary folder, so
-the stored outputs are never touched. The first run on a fresh clone also builds the cached
+the total against the 15-minute target (20 under the AVX2 kernels). Notebooks are executed
+into a temporary folder, so the stored outputs are never touched. The first run on a fresh clone also builds the cached
 artifacts (BPE, tiny GPT, copywriter, sentiment model, answer index); ``--cold`` measures that
 case on purpose, by pointing ``COURSEKIT_CACHE`` at an empty folder. With ``--cold`` the later
 notebooks reuse what the earlier ones built (the course run top to bottom); ``--alone`` gives
@@ -39,7 +39,9 @@ BUDGET_MIN = {
     "11": 1.5,
 }
 CAP_S = 180.0  # no notebook over 3 minutes
-TOTAL_CAP_S = 12 * 60.0  # the whole course
+#: the whole course from a fresh clone: 15 minutes, 20 under an ordinary laptop's AVX2 kernels
+TOTAL_CAP_S = 15 * 60.0
+TOTAL_CAP_AVX2_S = 20 * 60.0
 
 
 def main() -> int:
@@ -83,9 +85,11 @@ def main() -> int:
     print()
     print(table.to_markdown(index=False))
     print()
-    print(f"whole course: {total:.0f} s = {total / 60:.1f} min (target <= 12 min)")
+    avx2 = os.environ.get("ATEN_CPU_CAPABILITY", "").lower() == "avx2"
+    cap = TOTAL_CAP_AVX2_S if avx2 else TOTAL_CAP_S
+    print(f"whole course: {total:.0f} s = {total / 60:.1f} min (target <= {cap / 60:.0f} min)")
     ok = bool(table["status"].eq("ok").all() and table["under 3 min"].all())
-    ok = ok and (args.only is not None or args.alone or total <= TOTAL_CAP_S)
+    ok = ok and (args.only is not None or args.alone or total <= cap)
     print("targets met" if ok else "targets NOT met")
     return 0 if ok else 1
 
