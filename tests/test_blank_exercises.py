@@ -83,6 +83,8 @@ STAGES = [
      nb06.bootstrap_diff, ("bootstrap_diff_ci",)),
     ("06.6", "06", ("def alert_months(",), lambda: {"np": np}, (1,), nb06.alerting_rule,
      ("alert_months",)),
+    ("06.7", "06", ("def group_gap_ci(",), lambda: {"np": np}, (1,), nb06.group_gap,
+     ("group_gap_ci",)),
     ("07.1", "07", ("def filter_logits", "def generate_cached"), lambda: {"torch": torch},
      (1, 1), nb07.sampler, ("filter_logits", "generate_cached")),
     ("08.1", "08", ("def encode(",), _encoder_space, (1,), nb08.sentence_encoder, ("encode",)),

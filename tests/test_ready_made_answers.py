@@ -18,7 +18,7 @@ from coursekit import copywriter, generate, metrics, sentiment
 from coursekit import experiments as ex
 from coursekit import retrieval as rt
 from coursekit import word2vec as w2v
-from coursekit.checks import NOT_YET, nb02, nb03, nb06, nb07, nb08, nb09
+from coursekit.checks import NOT_YET, nb02, nb03, nb06, nb06_fairness, nb07, nb08, nb09
 from coursekit.schema import LABELS
 
 
@@ -109,6 +109,12 @@ CASES = [
     ("06.2", nb06.thresholds, (sentiment.choose_thresholds,), "choose_thresholds"),
     ("06.4", nb06.ece, (metrics.expected_calibration_error,), "expected_calibration_error"),
     ("06.6", nb06.alerting_rule, (sentiment.alert_months,), "alert_months"),
+    (
+        "06.7",
+        nb06.group_gap,
+        (lambda e, m, **kw: sentiment.group_gaps(e, [0] * len(e), {"g": m}, **kw),),
+        "group_gaps",
+    ),
     ("07.2", nb07.coverage, (copywriter.attribute_coverage,), "attribute_coverage"),
     ("07.3", nb07.distinct, (lambda texts, n: generate.distinct_n(texts, n),), "distinct_n"),
     (
@@ -140,6 +146,7 @@ ON_SCREEN = [
     ("06.2", "06_sentiment", nb06.thresholds, nb06.FORBID_THRESHOLDS),
     ("06.4", "06_sentiment", nb06.ece, nb06.FORBID_ECE),
     ("06.6", "06_sentiment", nb06.alerting_rule, nb06.FORBID_ALERTS),
+    ("06.7", "06_sentiment", nb06.group_gap, nb06_fairness.FORBID_GAP),
     ("07.2", "07_copywriting", nb07.coverage, ("coursekit.copywriter.attribute_coverage",)),
     ("07.3", "07_copywriting", nb07.distinct, ("coursekit.generate.distinct_n",)),
     ("08.2", "08_answer_search", nb08.mean_reciprocal_rank, nb08.FORBID_MRR),

@@ -1,5 +1,6 @@
 """Checks for notebook 06 (sentiment): macro-F1 by hand, thresholds, a paired bootstrap
-interval, ECE, the worst slice, an alerting rule."""
+interval, ECE, the worst slice, an alerting rule; the fairness gap (06.7) lives in
+:mod:`coursekit.checks.nb06_fairness` and is re-exported here."""
 
 from __future__ import annotations
 
@@ -816,10 +817,19 @@ def alerting_rule(fn: Any) -> str:
     )
 
 
+from coursekit.checks.nb06_fairness import (  # noqa: E402 (06.7, its own module)
+    EXAMPLE_ERRORS,
+    EXAMPLE_GROUP,
+    group_gap,
+)
+
 __all__ = [
+    "EXAMPLE_ERRORS",
+    "EXAMPLE_GROUP",
     "alerting_rule",
     "bootstrap_diff",
     "ece",
+    "group_gap",
     "hint",
     "macro_f1",
     "own_or_reference",
