@@ -30,3 +30,20 @@ COMMON = [
     (crash, NOT_YET, "raised KeyError"),
     ("not a function", NOT_YET, "should be a function"),
 ]
+
+
+def solution_and_learner_verdicts(notebook, marker, name, check, space):
+    """The verdicts of ``check`` on the function ``name`` of the solution notebook's cell that
+    contains ``marker``, as stored and as the learner version ships it (solution stripped)."""
+    import nbformat
+
+    from coursekit import learner, paths
+
+    nb = nbformat.read(paths.notebooks_dir() / notebook, as_version=4)
+    source = next(c.source for c in nb.cells if marker in c.source)
+    verdicts = []
+    for code in (source, learner.strip_solutions(source)):
+        namespace = dict(space)
+        exec(code, namespace)
+        verdicts.append(check.evaluate(namespace[name]))
+    return verdicts

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from check_helpers import blank, crash
+from check_helpers import blank, crash, solution_and_learner_verdicts
 
 from coursekit import sentiment
 from coursekit.checks import NOT_ATTEMPTED, NOT_YET, PASSED, nb06_fairness
@@ -115,22 +115,9 @@ def test_the_hints_never_hold_the_solution():
     assert len(check.group_gap.hints) == 3
 
 
-def _notebook_cell() -> str:
-    import nbformat
-
-    from coursekit import paths
-
-    nb = nbformat.read(paths.notebooks_dir() / "06_sentiment.ipynb", as_version=4)
-    return next(c.source for c in nb.cells if "def group_gap_ci(" in c.source)
-
-
 def test_the_notebooks_solution_passes_and_its_learner_version_is_not_attempted():
-    from coursekit import learner
-
-    space: dict = {"np": np}
-    exec(_notebook_cell(), space)
-    assert check.group_gap.evaluate(space["group_gap_ci"]).status == PASSED
-    blank_space: dict = {"np": np}
-    exec(learner.strip_solutions(_notebook_cell()), blank_space)
-    verdict = check.group_gap.evaluate(blank_space["group_gap_ci"])
-    assert verdict.status == NOT_ATTEMPTED and "Hint" not in verdict.line()
+    solved, blank_one = solution_and_learner_verdicts(
+        "06_sentiment.ipynb", "def group_gap_ci(", "group_gap_ci", check.group_gap, {"np": np}
+    )
+    assert solved.status == PASSED, solved.line()
+    assert blank_one.status == NOT_ATTEMPTED and "Hint" not in blank_one.line()

@@ -339,8 +339,6 @@ def _near(got: np.ndarray, *candidates: Any) -> bool:
 
 def _boot_diagnosis(case: dict[str, Any], got: np.ndarray, ref: dict[str, Any]) -> str:
     """Why ``got`` is not the reference interval on ``case``: one message per wrong idea."""
-    from statistics import NormalDist
-
     level, n_boot = case["level"], case["B"]
     t, a, b, idx, idx2 = ref["t"], ref["a"], ref["b"], ref["idx"], ref["idx2"]
     fa, fb, diffs, want, point = ref["fa"], ref["fb"], ref["diffs"], ref["want"], ref["point"]
@@ -400,22 +398,9 @@ def _boot_diagnosis(case: dict[str, Any], got: np.ndarray, ref: dict[str, Any]) 
             "resample (or from y_true) has F1 = 0 and still counts: the mean is over all three "
             "labels"
         )
-    z = NormalDist().inv_cdf((1 + level) / 2)
-    centres = (float(diffs.mean()), point)
-    spreads = [float(diffs.std(ddof=d)) for d in (0, 1) if n_boot > d]
-    normal = [(c - k * s, c + k * s) for c in centres for s in spreads for k in (z, 1.96)]
-    if any(abs((got[0] + got[1]) / 2 - c) < 1e-9 for c in centres) or _near(got, *normal):
-        return (
-            f"{where} your interval is symmetric, a mean ± z·sd (normal approximation); the "
-            "percentile bootstrap reads the two quantiles of the differences themselves"
-        )
-    if level != 0.95 and _near(got, _interval(diffs, 0.95)):
-        return f"{where} that is the 95 % interval; use the level you are given ({level})"
-    if _near(got, np.quantile(diffs, [(1 - level) / 200, (1 + level) / 200])):
-        return (
-            f"{where} np.percentile takes percents (0 to 100), np.quantile fractions (0 to 1): "
-            "your ends are far out in the lower tail"
-        )
+    wrong = percentile_mistake(got, diffs, (float(diffs.mean()), point), level, "differences")
+    if wrong:
+        return f"{where} {wrong}"
     expected = f"({want[0]:.4f}, {want[1]:.4f})"
     if np.abs(got - want).max() <= 0.3 * (want[1] - want[0]) + 1e-9:
         return (
@@ -821,6 +806,7 @@ from coursekit.checks.nb06_fairness import (  # noqa: E402 (06.7, its own module
     EXAMPLE_ERRORS,
     EXAMPLE_GROUP,
     group_gap,
+    percentile_mistake,
 )
 
 __all__ = [

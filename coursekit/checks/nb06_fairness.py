@@ -109,6 +109,29 @@ def _near(got: np.ndarray, *candidates: Any) -> bool:
     return any(np.allclose(got, np.asarray(c, dtype=float), atol=1e-9) for c in candidates)
 
 
+def percentile_mistake(
+    got: np.ndarray, diffs: np.ndarray, centres: tuple[float, ...], level: float, what: str
+) -> str | None:
+    """The percentile-interval mistakes 06.3 and 06.7 share, or None: a normal approximation
+    around one of ``centres``, the 95 % interval for another level, percents to np.quantile."""
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    spreads = [float(diffs.std(ddof=d)) for d in (0, 1) if len(diffs) > d]
+    normal = [(c - k * s, c + k * s) for c in centres for s in spreads for k in (z, 1.96)]
+    if any(abs((got[0] + got[1]) / 2 - c) < 1e-9 for c in centres) or _near(got, *normal):
+        return (
+            "your interval is symmetric, a mean ± z·sd (normal approximation); the percentile "
+            f"bootstrap reads two quantiles of the {what} themselves"
+        )
+    if level != 0.95 and _near(got, _ends(diffs, 0.95)):
+        return f"that is the 95 % interval; use the level you are given ({level})"
+    if _near(got, np.quantile(diffs, [(1 - level) / 200, (1 + level) / 200])):
+        return (
+            "np.percentile takes percents (0 to 100), np.quantile fractions (0 to 1): your ends "
+            "are far out in the lower tail"
+        )
+    return None
+
+
 def _gap_diagnosis(case: dict[str, Any], got: np.ndarray) -> str:
     """Why ``got`` is not the reference ``(gap, low, high)`` on ``case``: one message per idea."""
     n_boot, level, seed = case["B"], case["level"], case.get("seed", 0)
@@ -175,22 +198,9 @@ def _gap_diagnosis(case: dict[str, Any], got: np.ndarray) -> str:
             "the rest separately, each at its own size"
         )
     diffs = boot_in - boot_rest
-    z = NormalDist().inv_cdf((1 + level) / 2)
-    spreads = [float(diffs.std(ddof=d)) for d in (0, 1) if n_boot > d]
-    normal = [(c - k * s, c + k * s) for c in (gap, float(diffs.mean())) for s in spreads
-              for k in (z, 1.96)]  # fmt: skip
-    if _near(ends, *normal):
-        return (
-            f"{where} your interval is a mean ± z·sd (normal approximation); the percentile "
-            "bootstrap reads two quantiles of the resampled gaps"
-        )
-    if level != 0.95 and _near(ends, _ends(diffs, 0.95)):
-        return f"{where} that is the 95 % interval; use the level you are given ({level})"
-    if _near(ends, np.quantile(diffs, [(1 - level) / 200, (1 + level) / 200])):
-        return (
-            f"{where} np.percentile takes percents (0 to 100), np.quantile fractions (0 to 1): "
-            "your ends are far out in the lower tail"
-        )
+    wrong = percentile_mistake(ends, diffs, (gap, float(diffs.mean())), level, "resampled gaps")
+    if wrong:
+        return f"{where} {wrong}"
     expected = f"({want[0]:.4f}, {want[1]:.4f}, {want[2]:.4f})"
     return (
         f"{where} (n_boot={n_boot}, level={level}, seed={seed}) expected {expected}, got {shown}; "
@@ -272,4 +282,11 @@ def group_gap(fn: Any) -> str:
     )
 
 
-__all__ = ["EXAMPLE_ERRORS", "EXAMPLE_GROUP", "FORBID_GAP", "gap_reference", "group_gap"]
+__all__ = [
+    "EXAMPLE_ERRORS",
+    "EXAMPLE_GROUP",
+    "FORBID_GAP",
+    "gap_reference",
+    "group_gap",
+    "percentile_mistake",
+]
