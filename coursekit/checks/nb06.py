@@ -19,6 +19,9 @@ from coursekit.checks import (
     hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
     own_or_reference,  # noqa: F401 (the notebook uses the learner's interval through it)
 )
+from coursekit.checks.intervals import near as _near
+from coursekit.checks.intervals import percentile_mistake
+from coursekit.checks.intervals import quantile_ends as _interval
 from coursekit.schema import LABELS
 
 #: ready-made answers: calling one of them does not pass the exercise
@@ -308,10 +311,6 @@ def _boot_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def _interval(x: np.ndarray, level: float) -> np.ndarray:
-    return np.quantile(x, [(1 - level) / 2, (1 + level) / 2])
-
-
 def _boot_reference(case: dict[str, Any]) -> dict[str, Any]:
     """The reference interval of ``case`` and the pieces the wrong ideas are built from.
 
@@ -331,10 +330,6 @@ def _boot_reference(case: dict[str, Any]) -> dict[str, Any]:
     full = np.arange(n)[None, :]
     parts["point"] = float(_f1_rows(t[full], a[full])[0] - _f1_rows(t[full], b[full])[0])
     return parts
-
-
-def _near(got: np.ndarray, *candidates: Any) -> bool:
-    return any(np.allclose(got, np.asarray(c, dtype=float), atol=1e-9) for c in candidates)
 
 
 def _boot_diagnosis(case: dict[str, Any], got: np.ndarray, ref: dict[str, Any]) -> str:
@@ -806,7 +801,6 @@ from coursekit.checks.nb06_fairness import (  # noqa: E402 (06.7, its own module
     EXAMPLE_ERRORS,
     EXAMPLE_GROUP,
     group_gap,
-    percentile_mistake,
 )
 
 __all__ = [

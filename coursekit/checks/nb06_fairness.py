@@ -9,12 +9,14 @@ convention the notebook states. :func:`gap_reference` is that convention; it equ
 
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from coursekit.checks import CheckFailed, UsedReference, call_own, exercise, expect
+from coursekit.checks.intervals import near as _near
+from coursekit.checks.intervals import percentile_mistake
+from coursekit.checks.intervals import quantile_ends as _ends
 
 #: ready-made answers: calling one of them does not pass the exercise
 FORBID_GAP = (
@@ -42,10 +44,6 @@ def _draws(
     a = first[rng.integers(0, len(first), size=(n_boot, len(first)))].mean(axis=1)
     b = second[rng.integers(0, len(second), size=(n_boot, len(second)))].mean(axis=1)
     return (b, a) if rest_first else (a, b)
-
-
-def _ends(values: np.ndarray, level: float) -> np.ndarray:
-    return np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
 
 
 def gap_reference(
@@ -105,41 +103,14 @@ def _gap_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def _near(got: np.ndarray, *candidates: Any) -> bool:
-    return any(np.allclose(got, np.asarray(c, dtype=float), atol=1e-9) for c in candidates)
-
-
-def percentile_mistake(
-    got: np.ndarray, diffs: np.ndarray, centres: tuple[float, ...], level: float, what: str
-) -> str | None:
-    """The percentile-interval mistakes 06.3 and 06.7 share, or None: a normal approximation
-    around one of ``centres``, the 95 % interval for another level, percents to np.quantile."""
-    z = NormalDist().inv_cdf((1 + level) / 2)
-    spreads = [float(diffs.std(ddof=d)) for d in (0, 1) if len(diffs) > d]
-    normal = [(c - k * s, c + k * s) for c in centres for s in spreads for k in (z, 1.96)]
-    if any(abs((got[0] + got[1]) / 2 - c) < 1e-9 for c in centres) or _near(got, *normal):
-        return (
-            "your interval is symmetric, a mean ± z·sd (normal approximation); the percentile "
-            f"bootstrap reads two quantiles of the {what} themselves"
-        )
-    if level != 0.95 and _near(got, _ends(diffs, 0.95)):
-        return f"that is the 95 % interval; use the level you are given ({level})"
-    if _near(got, np.quantile(diffs, [(1 - level) / 200, (1 + level) / 200])):
-        return (
-            "np.percentile takes percents (0 to 100), np.quantile fractions (0 to 1): your ends "
-            "are far out in the lower tail"
-        )
-    return None
-
-
 def _gap_diagnosis(case: dict[str, Any], got: np.ndarray) -> str:
     """Why ``got`` is not the reference ``(gap, low, high)`` on ``case``: one message per idea."""
     n_boot, level, seed = case["B"], case["level"], case.get("seed", 0)
     e, m = _arrays(case["e"], case["m"])
     inside, rest = e[m], e[~m]
-    gap, low, high = gap_reference(e, m, n_boot, level, seed)
-    want = np.array([gap, low, high])
+    gap = float(inside.mean() - rest.mean())
     boot_in, boot_rest = _draws(inside, rest, n_boot, seed)
+    want = np.array([gap, *_ends(boot_in - boot_rest, level)])
     where = f"on {case['what']},"
     shown = f"({got[0]:.4f}, {got[1]:.4f}, {got[2]:.4f})"
 
@@ -288,5 +259,4 @@ __all__ = [
     "FORBID_GAP",
     "gap_reference",
     "group_gap",
-    "percentile_mistake",
 ]
