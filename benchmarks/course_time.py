@@ -37,6 +37,7 @@ BUDGET_MIN = {
     "09": 0.3,
     "10": 2.0,
     "11": 1.5,
+    "12": 1.0,
 }
 CAP_S = 180.0  # no notebook over 3 minutes
 #: the whole course from a fresh clone: 15 minutes, 20 under an ordinary laptop's AVX2 kernels

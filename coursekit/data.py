@@ -12,6 +12,9 @@ loader                          what it returns
 ``load_faq()``                  FAQ questions and answers
 ``load_faq_paraphrases()``      rewordings of the FAQ questions (train/validation/test)
 ``load_campaigns()``            daily impressions and clicks of ad copy variants, with the true CTR
+``load_shoppers()``             2,000 shoppers: segment, joined, region, sizes, pets, kids, cooking, sport, price band
+``load_events()``               their dated views and purchases (shopper_id, product_id, kind, date)
+``load_launches()``             each product's launch date (72 of 480 launch during the two years)
 ==============================  ============================================================
 
 Loaders parse each file once per process and hand out copies, so notebooks can
@@ -64,6 +67,9 @@ __all__ = [
     "load_products",
     "load_reviews",
     "load_reviews_dataset",
+    "load_shoppers",
+    "load_events",
+    "load_launches",
     "register_nltk_data",
     "verify",
 ]
@@ -290,3 +296,48 @@ def load_campaigns() -> pd.DataFrame:
     """Daily ad logs: campaign_id, campaign, variant, headline, day (1-30), date,
     impressions, clicks, true_ctr (the click-through rate the clicks were drawn from)."""
     return _load("campaigns.jsonl", CAMPAIGN_COLUMNS)
+
+
+SHOPPER_COLUMNS = [
+    "shopper_id",
+    "segment",
+    "joined",
+    "region",
+    "top_size",
+    "shoe_size",
+    "pets",
+    "kids",
+    "cooking",
+    "sport",
+    "price_band",
+]
+
+
+def load_shoppers() -> pd.DataFrame:
+    """The shop's shoppers, one row each, sorted by ``shopper_id``.
+
+    Columns: shopper_id, segment, joined ("YYYY-MM-DD"), region, top_size, shoe_size,
+    pets (list: "dog", "cat"), kids (bool), cooking ("keen", "basic", "none"), sport (list),
+    price_band ("budget", "mid", "premium"): the profile the generator drew their tastes from.
+    """
+    df = _load("shoppers.jsonl", ["shopper_id", "segment", "joined", "profile"])
+    prof = pd.DataFrame(df.pop("profile").tolist())
+    sizes = pd.DataFrame(prof.pop("sizes").tolist())
+    df["top_size"], df["shoe_size"] = sizes["top"], sizes["shoe"]
+    for col in ("region", "pets", "kids", "cooking", "sport", "price_band"):
+        df[col] = prof[col]
+    return df[SHOPPER_COLUMNS]
+
+
+def load_events() -> pd.DataFrame:
+    """The shoppers' dated views and purchases, sorted by shopper then date.
+
+    Columns: shopper_id, product_id, kind ("view" or "purchase"), date ("YYYY-MM-DD"). A
+    purchase's same-day views are of alternatives of the same type.
+    """
+    return _load("events.jsonl", ["shopper_id", "product_id", "kind", "date"])
+
+
+def load_launches() -> pd.DataFrame:
+    """Each product's launch date: product_id, launch_date (nothing is sold before it)."""
+    return _load("product_launches.jsonl", ["product_id", "launch_date"])

@@ -28,7 +28,19 @@ from coursekit import retrieval as rt
 from coursekit import text as tx
 from coursekit import tokenization as tk
 from coursekit.attention import MultiHeadAttention
-from coursekit.checks import NOT_ATTEMPTED, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09
+from coursekit.checks import (
+    NOT_ATTEMPTED,
+    nb01,
+    nb02,
+    nb03,
+    nb04,
+    nb05,
+    nb06,
+    nb07,
+    nb08,
+    nb09,
+    nb12,
+)
 from coursekit.schema import LABELS
 
 
@@ -92,6 +104,8 @@ STAGES = [
      ("pick_threshold", "fit_rule")),
     ("09.4 after 09.3", "09", ("def thompson_step(", "def thompson_run("), lambda: {"np": np},
      (0, 1), nb09.thompson_bandit, ("thompson_run", "cumulative_regret")),
+    ("12.3", "12", ("def als_user_step(",), lambda: {"np": np}, (1,), nb12.als_user_step,
+     ("als_user_step",)),
 ]  # fmt: skip
 
 

@@ -16,9 +16,10 @@ from torch import nn
 from coursekit import attention as A
 from coursekit import copywriter, generate, metrics, sentiment
 from coursekit import experiments as ex
+from coursekit import recommend as rc
 from coursekit import retrieval as rt
 from coursekit import word2vec as w2v
-from coursekit.checks import NOT_YET, nb02, nb03, nb06, nb06_fairness, nb07, nb08, nb09
+from coursekit.checks import NOT_YET, nb02, nb03, nb06, nb06_fairness, nb07, nb08, nb09, nb12
 from coursekit.schema import LABELS
 
 
@@ -128,6 +129,14 @@ CASES = [
     ("09.1 statsmodels", nb09.z_statistic, (_statsmodels_z,), "proportions_ztest"),
     ("09.3", nb09.thompson_step, (_policy_step,), "thompson"),
     ("09.4", nb09.thompson_bandit, (_policy_run, _own_regret), "thompson"),
+    (
+        "12.1",
+        nb12.split_last,
+        (lambda e: (rc.leave_last_out(e).train_full, rc.leave_last_out(e).test),),
+        "leave_last_out",
+    ),
+    ("12.2", nb12.ndcg_at_k, (rc.ndcg_at_k,), "ndcg_at_k"),
+    ("12.3", nb12.als_user_step, (rc.als_user_step,), "als_user_step"),
 ]
 
 
@@ -153,6 +162,9 @@ ON_SCREEN = [
     ("08.4", "08_answer_search", nb08.most_similar, ("coursekit.retrieval.most_similar",)),
     ("09.1", "09_measuring_impact", nb09.z_statistic, nb09.FORBID_Z),
     ("09.3", "09_measuring_impact", nb09.thompson_step, nb09.FORBID_THOMPSON),
+    ("12.1", "12_recommendations", nb12.split_last, nb12.SPLIT_FORBID),
+    ("12.2", "12_recommendations", nb12.ndcg_at_k, nb12.NDCG_FORBID),
+    ("12.3", "12_recommendations", nb12.als_user_step, nb12.ALS_FORBID),
 ]
 
 

@@ -25,6 +25,8 @@ here, so ``from coursekit import corpus; corpus.build(out_dir)`` is the way to u
 * :mod:`~coursekit.corpus.review_writer`: the review writer, clause templates and surface noise;
 * :mod:`~coursekit.corpus.reviews`: composed and plain-voice reviews, dates, labels and trends;
 * :mod:`~coursekit.corpus.faq`: the FAQ with its paraphrases, and the A/B campaign logs;
+* :mod:`~coursekit.corpus.shoppers`: shoppers with profiles, their dated views and purchases,
+  and the products' launch dates;
 * :mod:`~coursekit.corpus.stopwords`: the English stopword list in NLTK's layout;
 * :mod:`~coursekit.corpus.files`: every file as text, the manifest and :func:`build`.
 
@@ -106,6 +108,16 @@ from coursekit.corpus.reviews import (
     compose_review,
     generate_reviews,
     plain_pool,
+)
+from coursekit.corpus.shoppers import (
+    CONSUMABLES,
+    N_SHOPPERS,
+    SEGMENTS,
+    TYPE_CATEGORY,
+    generate_launches,
+    generate_shoppers,
+    launch_rows,
+    product_type,
 )
 from coursekit.corpus.stopwords import STOPWORDS, STOPWORDS_README
 from coursekit.schema import ASPECTS, CATEGORIES, LABELS, PHENOMENA, PRODUCT_COLUMNS, SPLITS

@@ -9,6 +9,7 @@ from coursekit.corpus.faq import generate_campaigns, generate_faq, generate_faq_
 from coursekit.corpus.helpers import DEFAULT_SEED, N_REVIEWS, _jsonl
 from coursekit.corpus.products import generate_products
 from coursekit.corpus.reviews import generate_reviews
+from coursekit.corpus.shoppers import generate_shoppers, launch_rows
 from coursekit.corpus.stopwords import STOPWORDS, STOPWORDS_README
 from coursekit.schema import PRODUCT_COLUMNS
 
@@ -19,6 +20,9 @@ FILES = (
     "shop/faq_paraphrases.jsonl",
     "shop/faq_paraphrases_train.jsonl",
     "shop/campaigns.jsonl",
+    "shop/shoppers.jsonl",
+    "shop/events.jsonl",
+    "shop/product_launches.jsonl",
     "nltk_data/corpora/stopwords/english",
     "nltk_data/corpora/stopwords/README",
 )
@@ -35,6 +39,7 @@ def generate(seed: int = DEFAULT_SEED, n_reviews: int = N_REVIEWS) -> dict[str, 
     products = generate_products(seed)
     reviews = generate_reviews(products, seed, n_reviews)
     faq, paraphrases = generate_faq(seed)
+    shoppers, events, launches = generate_shoppers(products, seed)
     return {
         "shop/products.jsonl": _jsonl(
             [product_row(p) for p in sorted(products, key=lambda p: p["product_id"])]
@@ -44,6 +49,9 @@ def generate(seed: int = DEFAULT_SEED, n_reviews: int = N_REVIEWS) -> dict[str, 
         "shop/faq_paraphrases.jsonl": _jsonl(paraphrases),
         "shop/faq_paraphrases_train.jsonl": _jsonl(generate_faq_train(seed)),
         "shop/campaigns.jsonl": _jsonl(generate_campaigns(seed)),
+        "shop/shoppers.jsonl": _jsonl(shoppers),
+        "shop/events.jsonl": _jsonl(events),
+        "shop/product_launches.jsonl": _jsonl(launch_rows(launches)),
         "nltk_data/corpora/stopwords/english": "".join(w + "\n" for w in STOPWORDS),
         "nltk_data/corpora/stopwords/README": STOPWORDS_README,
     }
