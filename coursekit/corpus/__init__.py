@@ -25,6 +25,7 @@ here, so ``from coursekit import corpus; corpus.build(out_dir)`` is the way to u
 * :mod:`~coursekit.corpus.review_writer`: the review writer, clause templates and surface noise;
 * :mod:`~coursekit.corpus.reviews`: composed and plain-voice reviews, dates, labels and trends;
 * :mod:`~coursekit.corpus.faq`: the FAQ with its paraphrases, and the A/B campaign logs;
+* :mod:`~coursekit.corpus.out_of_scope`: questions the FAQ does not answer (for the hand-off rule);
 * :mod:`~coursekit.corpus.stopwords`: the English stopword list in NLTK's layout;
 * :mod:`~coursekit.corpus.files`: every file as text, the manifest and :func:`build`.
 
@@ -67,6 +68,7 @@ from coursekit.corpus.helpers import (
     _rng,
     pool_for,
 )
+from coursekit.corpus.out_of_scope import fill, generate_faq_out_of_scope, in_scope_windows
 from coursekit.corpus.products import (
     _CATEGORY_QUALITY,
     PRODUCTS_PER_CATEGORY,

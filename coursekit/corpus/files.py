@@ -7,6 +7,7 @@ from pathlib import Path
 
 from coursekit.corpus.faq import generate_campaigns, generate_faq, generate_faq_train
 from coursekit.corpus.helpers import DEFAULT_SEED, N_REVIEWS, _jsonl
+from coursekit.corpus.out_of_scope import generate_faq_out_of_scope
 from coursekit.corpus.products import generate_products
 from coursekit.corpus.reviews import generate_reviews
 from coursekit.corpus.stopwords import STOPWORDS, STOPWORDS_README
@@ -18,6 +19,7 @@ FILES = (
     "shop/faq.jsonl",
     "shop/faq_paraphrases.jsonl",
     "shop/faq_paraphrases_train.jsonl",
+    "shop/faq_out_of_scope.jsonl",
     "shop/campaigns.jsonl",
     "nltk_data/corpora/stopwords/english",
     "nltk_data/corpora/stopwords/README",
@@ -43,6 +45,7 @@ def generate(seed: int = DEFAULT_SEED, n_reviews: int = N_REVIEWS) -> dict[str, 
         "shop/faq.jsonl": _jsonl(faq),
         "shop/faq_paraphrases.jsonl": _jsonl(paraphrases),
         "shop/faq_paraphrases_train.jsonl": _jsonl(generate_faq_train(seed)),
+        "shop/faq_out_of_scope.jsonl": _jsonl(generate_faq_out_of_scope(seed)),
         "shop/campaigns.jsonl": _jsonl(generate_campaigns(seed)),
         "nltk_data/corpora/stopwords/english": "".join(w + "\n" for w in STOPWORDS),
         "nltk_data/corpora/stopwords/README": STOPWORDS_README,
