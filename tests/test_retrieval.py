@@ -261,6 +261,52 @@ def test_fit_abstain_rule_on_validation_like_data():
         rt.fit_abstain_rule(best, correct)
 
 
+def test_fit_handoff_floor_separates_a_planted_case():
+    inside = np.linspace(0.5, 0.9, 100)  # answerable: 0.50 ... 0.90
+    outside = np.linspace(0.1, 0.45, 50)  # out of scope: all below
+    floor = rt.fit_handoff_floor(inside, outside)
+    assert 0.45 < floor < 0.5  # between the two groups: nothing lost, everything caught
+    # overlapping: the floor may hand off at most 10 % of the answerable questions
+    outside = np.linspace(0.1, 0.7, 100)
+    floor = rt.fit_handoff_floor(inside, outside, max_in_scope_handoff=0.10)
+    assert (inside < floor).mean() <= 0.10
+    assert (outside < floor).mean() > 0.6
+    stricter = rt.fit_handoff_floor(inside, outside, max_in_scope_handoff=0.0)
+    assert stricter < 0.5 and stricter <= floor
+    # the rule uses it when out-of-scope scores are given
+    top = np.stack([inside, inside - 0.2], axis=1)
+    rule = rt.fit_abstain_rule(top, np.ones(100, bool), out_of_scope_top=np.linspace(0.1, 0.45, 50))
+    assert 0.45 < rule.min_score < 0.5
+    assert rule.decide(np.array([[0.3, 0.1]]))[0] == "handoff"
+
+
+def test_fit_handoff_floor_rejects_bad_input():
+    with pytest.raises(ValueError, match="in-scope AND some out-of-scope"):
+        rt.fit_handoff_floor([], [0.1])
+    with pytest.raises(ValueError, match="in-scope AND some out-of-scope"):
+        rt.fit_handoff_floor([0.5], [])
+    with pytest.raises(ValueError, match="finite"):
+        rt.fit_handoff_floor([0.5, float("nan")], [0.1])
+    with pytest.raises(ValueError, match="max_in_scope_handoff"):
+        rt.fit_handoff_floor([0.5], [0.1], max_in_scope_handoff=1.5)
+
+
+def test_fit_variant_rule_uses_out_of_scope_questions():
+    from coursekit.retrieval.variants import fit_variant_rule
+
+    rng = np.random.default_rng(0)
+    answerable = rng.uniform(0.5, 0.9, (60, 3))
+    answerable[np.arange(60), 0] += 0.3  # entry 0 is right for all of them
+    outside = rng.uniform(0.0, 0.3, (40, 3))
+    scores = np.vstack([answerable, outside])
+    gold = np.r_[np.zeros(60, int), -np.ones(40, int)]
+    rule = fit_variant_rule(scores, scores, gold)
+    assert 0.3 <= rule.min_score <= 0.8 + 1e-9
+    assert (rule.decide(np.sort(outside, axis=1)[:, ::-1][:, :2]) == "handoff").all()
+    with pytest.raises(ValueError, match="answerable"):
+        fit_variant_rule(outside, outside, -np.ones(40, int))
+
+
 def test_most_similar_and_group_mean():
     emb = np.array([[1.0, 0.0], [10.0, 10.0], [0.9, 0.1], [0.0, 1.0]])
     assert rt.most_similar(emb, 0, k=2).tolist() == [2, 1]
