@@ -487,6 +487,8 @@ def test_collate_puts_out_of_scope_questions_apart():
     assert batch["q_hidden"].shape == (1, 3, 4) and batch["labels"].tolist() == [2]
     assert batch["o_hidden"].shape == (1, 2, 4) and batch["o_mask"].tolist() == [[1, 1]]
     assert "o_hidden" not in _collate(rows[:1])
+    with pytest.raises(ValueError, match="no answerable question"):
+        _collate(rows[1:])
 
 
 @pytest.mark.skipif(not _has_faq(), reason="the shop corpus (data/shop) is not built")
