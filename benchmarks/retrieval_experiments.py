@@ -157,6 +157,9 @@ VARIANTS = (
     ("shop", "both", "rrf"),
     ("shop-oos", "question", "none"),
     ("shop-oos", "both", "none"),
+    ("shop-strong", "question+answer", "none"),
+    ("shop-strong", "both", "none"),
+    ("shop-strong-oos", "both", "none"),
     ("base", "both", "none", "cross"),
     ("shop", "both", "none", "cross"),
 )

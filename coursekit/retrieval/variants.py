@@ -4,7 +4,8 @@ A search variant is three choices (:class:`SearchVariant`):
 
 * the **encoder**: pretrained MiniLM (``"base"``), MiniLM fine-tuned on the shop's training
   paraphrases (``"shop"``, :func:`~coursekit.retrieval.finetune.load_faq_encoder`), or also on
-  the out-of-scope training questions as negatives (``"shop-oos"``);
+  the out-of-scope training questions as negatives (``"shop-oos"``); ``"shop-strong"`` and
+  ``"shop-strong-oos"`` train two layers for 180 steps (about two CPU minutes each to build);
 * what each FAQ entry is **indexed as**: its question (``"question"``), its question and answer
   (``"question+answer"``), or both, the entry scoring the better of the two (``"both"``);
 * **keywords**: none, BM25 alone (``"bm25"``), or BM25 fused with the embeddings by
@@ -36,7 +37,7 @@ from coursekit.retrieval.evaluation import rank_metrics
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-ENCODERS = ("base", "shop", "shop-oos")
+ENCODERS = ("base", "shop", "shop-oos", "shop-strong", "shop-strong-oos")
 DOCS = ("question", "question+answer", "both")
 KEYWORDS = ("none", "bm25", "rrf")
 RERANKS = ("none", "cross")
@@ -44,6 +45,15 @@ _ENCODER_NAMES = {
     "base": "base",
     "shop": "fine-tuned",
     "shop-oos": "fine-tuned (+ out-of-scope negatives)",
+    "shop-strong": "fine-tuned (2 layers, 180 steps)",
+    "shop-strong-oos": "fine-tuned (2 layers, 180 steps, + out-of-scope negatives)",
+}
+#: the fine-tuning recipe of each fine-tuned encoder: EncoderRecipe keyword arguments
+_ENCODER_RECIPES: dict[str, dict[str, Any]] = {
+    "shop": {},
+    "shop-oos": {"out_of_scope": True},
+    "shop-strong": {"trained_layers": 2, "steps": 180},
+    "shop-strong-oos": {"trained_layers": 2, "steps": 180, "out_of_scope": True},
 }
 
 
@@ -89,7 +99,7 @@ def encoder_folder(encoder: str) -> str | None:
         return None
     from coursekit.retrieval.finetune import EncoderRecipe, load_faq_encoder
 
-    return str(load_faq_encoder(recipe=EncoderRecipe(out_of_scope=encoder == "shop-oos")))
+    return str(load_faq_encoder(recipe=EncoderRecipe(**_ENCODER_RECIPES[encoder])))
 
 
 def variant_scores(
