@@ -9,10 +9,11 @@ Prints two Markdown tables:
    over a batch of pre-embedded queries (the index's job), and end to end
    (embedding the query text with MiniLM + search).
 2. Out of distribution: the shipped index and hand-off rule on the generated test
-   paraphrases beside the hand-written questions of ``tests/fixtures/handwritten_questions.jsonl``
+   paraphrases (with the generated out-of-scope test questions) beside the hand-written questions of ``tests/fixtures/handwritten_questions.jsonl``
    (customers' own phrasing, never used for training or for fitting the thresholds): top-1,
    top-3, in-scope questions handed off, out-of-scope questions handed off.
-3. Every search variant (encoder: base or fine-tuned on the shop's training paraphrases; each
+3. Every search variant (encoder: base, fine-tuned on the shop's training paraphrases, or also
+   on the out-of-scope training questions as negatives; each
    entry indexed by its question, question + answer, or both; BM25 alone or fused with the
    embeddings by reciprocal-rank fusion) on validation, test and the hand-written questions:
    top-1, top-3, MRR, in-scope and out-of-scope handed off (each variant's rule fitted on
@@ -102,15 +103,19 @@ def handwritten_table() -> str:
     import pandas as pd
 
     from coursekit import retrieval
-    from coursekit.data import load_faq_paraphrases
+    from coursekit.data import load_faq_out_of_scope, load_faq_paraphrases
 
     index = retrieval.load_faq_index()
     rule = retrieval.faq_rule(index)
     fixture = Path(__file__).resolve().parent.parent / "tests/fixtures/handwritten_questions.jsonl"
     rows = [json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines() if line]
     test = load_faq_paraphrases("test")
+    outside = load_faq_out_of_scope("test")["text"].tolist()
     sets = {
-        "generated test paraphrases": (test["text"].tolist(), test["faq_id"].astype(str).tolist()),
+        "generated test paraphrases + out-of-scope": (
+            test["text"].tolist() + outside,
+            test["faq_id"].astype(str).tolist() + [None] * len(outside),
+        ),
         "hand-written questions": ([r["text"] for r in rows], [r["faq_id"] for r in rows]),
     }
     table = []
@@ -150,20 +155,30 @@ VARIANTS = (
     ("shop", "question+answer", "none"),
     ("shop", "both", "none"),
     ("shop", "both", "rrf"),
+    ("shop-oos", "question", "none"),
+    ("shop-oos", "both", "none"),
+    ("shop-strong", "question+answer", "none"),
+    ("shop-strong", "both", "none"),
+    ("shop-strong-oos", "both", "none"),
     ("base", "both", "none", "cross"),
     ("shop", "both", "none", "cross"),
 )
 
 
 def question_sets() -> dict:
-    """Validation and test paraphrases, and the hand-written questions, as (texts, faq ids)."""
+    """Validation and test paraphrases with the generated out-of-scope questions of the same
+    split (faq id ``None``), and the hand-written questions, as (texts, faq ids)."""
     from coursekit import retrieval as rt
-    from coursekit.data import load_faq_paraphrases
+    from coursekit.data import load_faq_out_of_scope, load_faq_paraphrases
 
     sets = {}
     for split in ("validation", "test"):
         frame = load_faq_paraphrases(split)
-        sets[split] = (frame["text"].tolist(), frame["faq_id"].tolist())
+        outside = load_faq_out_of_scope(split)["text"].tolist()
+        sets[split] = (
+            frame["text"].tolist() + outside,
+            frame["faq_id"].tolist() + [None] * len(outside),
+        )
     hand = rt.load_handwritten_questions()
     sets["hand-written"] = (hand["text"].tolist(), hand["faq_id"].tolist())
     return sets
@@ -185,28 +200,20 @@ def variants_table() -> str:
     order = [v.name for v in variants]
     wide = wide.loc[order]
     cols = [
-        ("top1", "validation"),
-        ("top1", "test"),
-        ("mrr", "test"),
-        ("top1", "hand-written"),
-        ("mrr", "hand-written"),
-        ("in-scope handed off", "hand-written"),
-        ("out-of-scope handed off", "hand-written"),
+        (metric, split)
+        for split in ("validation", "test", "hand-written")
+        for metric in ("top1", "mrr", "in-scope handed off", "out-of-scope handed off")
     ]
     wide = wide[cols].round(3)
-    wide.columns = [
-        "top-1 val",
-        "top-1 test",
-        "MRR test",
-        "top-1 hand",
-        "MRR hand",
-        "in-scope handed off (hand)",
-        "out-of-scope handed off (hand)",
-    ]
+    short = {"validation": "val", "test": "test", "hand-written": "hand"}
+    label = {"top1": "top-1", "mrr": "MRR", "in-scope handed off": "in-scope h/o"}
+    wide.columns = [f"{label.get(m, 'out-of-scope h/o')} {short[s]}" for m, s in cols]
     best = table[table["questions"] == "validation"].set_index("variant")["top1"].idxmax()
     return (
-        "Search variants (hand-off rule of each fitted on validation; 115 in-scope + 65 "
-        "out-of-scope hand-written questions)\n\n"
+        "Search variants (hand-off rule of each fitted on validation: its paraphrases against "
+        "the generated out-of-scope validation questions; val/test hold the generated "
+        "out-of-scope questions of their split; 115 in-scope + 65 out-of-scope hand-written "
+        "questions; h/o = handed off)\n\n"
         + wide.to_markdown()
         + f"\n\nbest on validation: {best}; shipped: {rt.SHIPPED_VARIANT.name}"
     )

@@ -11,6 +11,7 @@ loader                          what it returns
 ``load_reviews_dataset()``      the same reviews as a ``datasets.DatasetDict`` (train/validation/test)
 ``load_faq()``                  FAQ questions and answers
 ``load_faq_paraphrases()``      rewordings of the FAQ questions (train/validation/test)
+``load_faq_out_of_scope()``     questions the FAQ does not answer (train/validation/test)
 ``load_campaigns()``            daily impressions and clicks of ad copy variants, with the true CTR
 ``load_shoppers()``             2,000 shoppers: segment, joined, region, sizes, pets, kids, cooking, sport, price band
 ``load_events()``               their dated views and purchases (shopper_id, product_id, kind, date)
@@ -47,6 +48,7 @@ from coursekit.schema import (
     CATEGORIES,
     FAQ_COLUMNS,
     LABELS,
+    OUT_OF_SCOPE_COLUMNS,
     PARAPHRASE_COLUMNS,
     PHENOMENA,
     PRODUCT_COLUMNS,
@@ -63,6 +65,7 @@ __all__ = [
     "DataError",
     "load_campaigns",
     "load_faq",
+    "load_faq_out_of_scope",
     "load_faq_paraphrases",
     "load_products",
     "load_reviews",
@@ -287,6 +290,21 @@ def load_faq_paraphrases(split: str | None = None) -> pd.DataFrame:
     if split == "train":
         return _load("faq_paraphrases_train.jsonl", [*PARAPHRASE_COLUMNS, "kind"])
     df = _load("faq_paraphrases.jsonl", PARAPHRASE_COLUMNS)
+    if split is not None:
+        df = df[df["split"] == split].reset_index(drop=True)
+    return df
+
+
+def load_faq_out_of_scope(split: str | None = None) -> pd.DataFrame:
+    """Generated questions the FAQ does NOT answer (a shop's inbox): kind, split, template, text.
+
+    Kinds: product details, other shops, the company, services not offered, chit-chat,
+    remarks without a question, unrelated requests. Each split has its own templates
+    (:mod:`coursekit.corpus_faq_out_of_scope`): fit a hand-off rule on ``"validation"``,
+    report it on ``"test"`` (and on the hand-written questions).
+    """
+    _check_split(split, ("train", "validation", "test"))
+    df = _load("faq_out_of_scope.jsonl", OUT_OF_SCOPE_COLUMNS)
     if split is not None:
         df = df[df["split"] == split].reset_index(drop=True)
     return df

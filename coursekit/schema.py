@@ -106,6 +106,8 @@ REVIEW_COLUMNS = [
 FAQ_COLUMNS = ["faq_id", "topic", "question", "answer"]
 #: the columns of ``shop/faq_paraphrases.jsonl``
 PARAPHRASE_COLUMNS = ["faq_id", "text", "split"]
+#: columns of the out-of-scope questions (``shop/faq_out_of_scope.jsonl``)
+OUT_OF_SCOPE_COLUMNS = ["kind", "split", "template", "text"]
 #: the columns of ``shop/campaigns.jsonl``
 CAMPAIGN_COLUMNS = [
     "campaign_id",
@@ -125,6 +127,7 @@ __all__ = [
     "CATEGORIES",
     "FAQ_COLUMNS",
     "LABELS",
+    "OUT_OF_SCOPE_COLUMNS",
     "PARAPHRASE_COLUMNS",
     "PHENOMENA",
     "PRODUCT_COLUMNS",

@@ -73,6 +73,9 @@ def test_shipped_files_are_what_the_generator_writes():
         "shop/faq_paraphrases_train.jsonl": corpus._jsonl(
             corpus.generate_faq_train(corpus.DEFAULT_SEED)
         ),
+        "shop/faq_out_of_scope.jsonl": corpus._jsonl(
+            corpus.generate_faq_out_of_scope(corpus.DEFAULT_SEED)
+        ),
         "shop/campaigns.jsonl": corpus._jsonl(corpus.generate_campaigns(corpus.DEFAULT_SEED)),
     }
     for rel, text in expected.items():
@@ -374,6 +377,63 @@ def test_faq_training_templates_and_vocabulary_are_disjoint_from_held_out():
         if len(words) >= 2:  # single words (hey, ta...) are too common to own
             needle = " " + " ".join(words) + " "
             assert not any(needle in f" {h} " for h in held_text), phrase
+
+
+def test_out_of_scope_questions_are_deterministic_and_split():
+    from coursekit import corpus_faq_out_of_scope as O
+
+    oos = data.load_faq_out_of_scope()
+    assert corpus.generate_faq_out_of_scope(0) == corpus.generate_faq_out_of_scope(0)
+    assert corpus.generate_faq_out_of_scope(1) != corpus.generate_faq_out_of_scope(0)
+    assert set(oos["kind"]) == set(O.TEMPLATES)
+    sizes = oos.groupby(["split", "kind"]).size()
+    for (split, _kind), n in sizes.items():
+        assert n == O.SPLIT_SIZES[split]
+    assert oos["text"].is_unique and oos["text"].str.strip().str.len().gt(0).all()
+    assert len(data.load_faq_out_of_scope("validation")) == sum(
+        O.SPLIT_SIZES["validation"] for _ in O.TEMPLATES
+    )
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.load_faq_out_of_scope("dev")
+
+
+def test_out_of_scope_splits_share_no_template():
+    """Each kind's train, validation and test templates differ (not even after filling the
+    slots), and every question comes from a template of its own split."""
+    from coursekit import corpus_faq_out_of_scope as O
+
+    for kind, by_split in O.TEMPLATES.items():
+        assert set(by_split) == set(O.SPLIT_SIZES), kind
+        skeletons = {
+            split: {re.sub(r"\{\w+\}", "{}", t) for t in templates}
+            for split, templates in by_split.items()
+        }
+        for a in skeletons:
+            for b in skeletons:
+                if a < b:
+                    assert not skeletons[a] & skeletons[b], (kind, a, b)
+    oos = data.load_faq_out_of_scope()
+    for row in oos.itertuples():
+        assert 0 <= row.template < len(O.TEMPLATES[row.kind][row.split]), row.text
+    untouched = oos[oos["text"].str.lower().str.contains("waterproof")]
+    assert set(untouched["split"]) == {"train"}  # a train-only template stays in train
+    by_split = {s: set(oos.loc[oos["split"] == s, "text"]) for s in O.SPLIT_SIZES}
+    assert not by_split["train"] & by_split["validation"]
+    assert not by_split["validation"] & by_split["test"]
+
+
+def test_out_of_scope_questions_borrow_no_in_scope_wording():
+    """No run of 4 words of an out-of-scope question appears in an FAQ question or in any
+    of its paraphrases (hand-written or generated)."""
+    faq = data.load_faq()
+    in_scope = (
+        faq["question"].tolist()
+        + data.load_faq_paraphrases()["text"].tolist()
+        + data.load_faq_paraphrases("train")["text"].tolist()
+    )
+    oos = data.load_faq_out_of_scope()["text"].tolist()
+    assert not set(map(str.lower, oos)) & set(map(str.lower, in_scope))
+    assert not _ngrams(oos, 4) & _ngrams(in_scope, 4)
 
 
 def test_campaigns():

@@ -261,6 +261,52 @@ def test_fit_abstain_rule_on_validation_like_data():
         rt.fit_abstain_rule(best, correct)
 
 
+def test_fit_handoff_floor_separates_a_planted_case():
+    inside = np.linspace(0.5, 0.9, 100)  # answerable: 0.50 ... 0.90
+    outside = np.linspace(0.1, 0.45, 50)  # out of scope: all below
+    floor = rt.fit_handoff_floor(inside, outside)
+    assert 0.45 < floor < 0.5  # between the two groups: nothing lost, everything caught
+    # overlapping: the floor may hand off at most 10 % of the answerable questions
+    outside = np.linspace(0.1, 0.7, 100)
+    floor = rt.fit_handoff_floor(inside, outside, max_in_scope_handoff=0.10)
+    assert (inside < floor).mean() <= 0.10
+    assert (outside < floor).mean() > 0.6
+    stricter = rt.fit_handoff_floor(inside, outside, max_in_scope_handoff=0.0)
+    assert stricter < 0.5 and stricter <= floor
+    # the rule uses it when out-of-scope scores are given
+    top = np.stack([inside, inside - 0.2], axis=1)
+    rule = rt.fit_abstain_rule(top, np.ones(100, bool), out_of_scope_top=np.linspace(0.1, 0.45, 50))
+    assert 0.45 < rule.min_score < 0.5
+    assert rule.decide(np.array([[0.3, 0.1]]))[0] == "handoff"
+
+
+def test_fit_handoff_floor_rejects_bad_input():
+    with pytest.raises(ValueError, match="in-scope AND some out-of-scope"):
+        rt.fit_handoff_floor([], [0.1])
+    with pytest.raises(ValueError, match="in-scope AND some out-of-scope"):
+        rt.fit_handoff_floor([0.5], [])
+    with pytest.raises(ValueError, match="finite"):
+        rt.fit_handoff_floor([0.5, float("nan")], [0.1])
+    with pytest.raises(ValueError, match="max_in_scope_handoff"):
+        rt.fit_handoff_floor([0.5], [0.1], max_in_scope_handoff=1.5)
+
+
+def test_fit_variant_rule_uses_out_of_scope_questions():
+    from coursekit.retrieval.variants import fit_variant_rule
+
+    rng = np.random.default_rng(0)
+    answerable = rng.uniform(0.5, 0.9, (60, 3))
+    answerable[np.arange(60), 0] += 0.3  # entry 0 is right for all of them
+    outside = rng.uniform(0.0, 0.3, (40, 3))
+    scores = np.vstack([answerable, outside])
+    gold = np.r_[np.zeros(60, int), -np.ones(40, int)]
+    rule = fit_variant_rule(scores, scores, gold)
+    assert 0.3 <= rule.min_score <= 0.8 + 1e-9
+    assert (rule.decide(np.sort(outside, axis=1)[:, ::-1][:, :2]) == "handoff").all()
+    with pytest.raises(ValueError, match="answerable"):
+        fit_variant_rule(outside, outside, -np.ones(40, int))
+
+
 def test_most_similar_and_group_mean():
     emb = np.array([[1.0, 0.0], [10.0, 10.0], [0.9, 0.1], [0.0, 1.0]])
     assert rt.most_similar(emb, 0, k=2).tolist() == [2, 1]
@@ -298,6 +344,13 @@ def test_faq_index_and_ask_command(tmp_path, monkeypatch, capsys):
         rt.variants.entry_texts(load_faq(), rt.SHIPPED_VARIANT.docs)
     )
     assert 0 < rule.min_score < 1 and rule.min_margin >= 0
+    # the floor was fitted against the out-of-scope VALIDATION questions; the test split's
+    # templates differ, and most of them are still handed off
+    from coursekit.data import load_faq_out_of_scope
+
+    outside = load_faq_out_of_scope("test")["text"].tolist()
+    best = index.entry_scores(rt.embed(outside, model=index.model))[0].max(axis=1)
+    assert (best < rule.min_score).mean() >= 0.8
     hits = index.search("how do I get an invoice for my order", k=5)
     assert len({h.id for h in hits}) == 5  # an entry indexed twice is listed once
     assert rt.load_faq_index().ids == index.ids  # loaded from the cache the second time
@@ -407,6 +460,35 @@ def test_in_batch_negatives_masks_a_second_question_of_the_same_entry():
     assert float(masked) < float(unmasked)  # the duplicate is no longer a "wrong" answer
     with pytest.raises(ValueError, match="both be"):
         in_batch_negatives_loss(torch.zeros(2, 4), torch.zeros(3, 4))
+
+
+def test_out_of_scope_loss_by_hand():
+    from coursekit.retrieval.finetune import out_of_scope_loss
+
+    q = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    d = torch.tensor([[1.0, 1.0], [-1.0, 0.0]])
+    cos = torch.nn.functional.normalize(q, dim=-1) @ torch.nn.functional.normalize(d, dim=-1).T
+    logits = 20 * torch.cat([torch.full((2, 1), 0.3), cos], dim=1)
+    expected = torch.nn.functional.cross_entropy(logits, torch.zeros(2, dtype=torch.long))
+    torch.testing.assert_close(out_of_scope_loss(q, d, none_cosine=0.3), expected)
+    # far from every entry: near 0; close to one: large
+    far = out_of_scope_loss(torch.tensor([[0.0, 1.0]]), torch.tensor([[1.0, 0.0]]))
+    near = out_of_scope_loss(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 0.0]]))
+    assert float(far) < 0.01 < 10 < float(near)
+    with pytest.raises(ValueError, match="should be"):
+        out_of_scope_loss(torch.zeros(2, 4), torch.zeros(3, 5))
+
+
+def test_collate_puts_out_of_scope_questions_apart():
+    from coursekit.retrieval.finetune import _collate
+
+    rows = [(torch.ones(3, 4), torch.ones(5, 4), 2), (torch.ones(2, 4), None, -1)]
+    batch = _collate(rows)
+    assert batch["q_hidden"].shape == (1, 3, 4) and batch["labels"].tolist() == [2]
+    assert batch["o_hidden"].shape == (1, 2, 4) and batch["o_mask"].tolist() == [[1, 1]]
+    assert "o_hidden" not in _collate(rows[:1])
+    with pytest.raises(ValueError, match="no answerable question"):
+        _collate(rows[1:])
 
 
 @pytest.mark.skipif(not _has_faq(), reason="the shop corpus (data/shop) is not built")

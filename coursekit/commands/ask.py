@@ -2,7 +2,8 @@
 
 Prints the best FAQ answer with its similarity score; when the two best entries
 fit about equally well, asks which one the shopper means; when nothing fits, the
-hand-off message (the rule is fitted on the validation paraphrases, notebook 08). The search
+hand-off message (the rule is fitted on validation: the paraphrases against the generated
+out-of-scope questions, notebook 08). The search
 is ``retrieval.SHIPPED_VARIANT``, the variant that did best on the validation paraphrases
 (pretrained MiniLM, each entry indexed by its question and by its question + answer; see
 notebook 08 for the variants compared). The index is built into the cache on first use (a few

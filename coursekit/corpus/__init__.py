@@ -27,6 +27,7 @@ here, so ``from coursekit import corpus; corpus.build(out_dir)`` is the way to u
 * :mod:`~coursekit.corpus.faq`: the FAQ with its paraphrases, and the A/B campaign logs;
 * :mod:`~coursekit.corpus.shoppers`: shoppers with profiles, their dated views and purchases,
   and the products' launch dates;
+* :mod:`~coursekit.corpus.out_of_scope`: questions the FAQ does not answer (for the hand-off rule);
 * :mod:`~coursekit.corpus.stopwords`: the English stopword list in NLTK's layout;
 * :mod:`~coursekit.corpus.files`: every file as text, the manifest and :func:`build`.
 
@@ -69,6 +70,7 @@ from coursekit.corpus.helpers import (
     _rng,
     pool_for,
 )
+from coursekit.corpus.out_of_scope import fill, generate_faq_out_of_scope, in_scope_windows
 from coursekit.corpus.products import (
     _CATEGORY_QUALITY,
     PRODUCTS_PER_CATEGORY,

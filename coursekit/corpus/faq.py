@@ -10,6 +10,7 @@ import re
 from coursekit import corpus_faq as F
 from coursekit import corpus_faq_train as T
 from coursekit.corpus.helpers import DEFAULT_SEED, _rng
+from coursekit.text.keywords import keyword_tokens
 
 
 def generate_faq(seed: int = DEFAULT_SEED) -> tuple[list[dict], list[dict]]:
@@ -233,8 +234,6 @@ def generate_faq_train(seed: int = DEFAULT_SEED) -> list[dict]:
     a row with a held-out paraphrase is drawn again, so no held-out wording leaks into training.
     Rows: ``faq_id``, ``kind``, ``text``, ``split="train"``.
     """
-    from coursekit.retrieval.keywords import keyword_tokens
-
     rng = _rng(seed, "faq-train")
     held_out: set[tuple[str, ...]] = set()
     for entry in F.FAQ:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from coursekit.corpus.faq import generate_campaigns, generate_faq, generate_faq_train
 from coursekit.corpus.helpers import DEFAULT_SEED, N_REVIEWS, _jsonl
+from coursekit.corpus.out_of_scope import generate_faq_out_of_scope
 from coursekit.corpus.products import generate_products
 from coursekit.corpus.reviews import generate_reviews
 from coursekit.corpus.shoppers import generate_shoppers, launch_rows
@@ -19,6 +20,7 @@ FILES = (
     "shop/faq.jsonl",
     "shop/faq_paraphrases.jsonl",
     "shop/faq_paraphrases_train.jsonl",
+    "shop/faq_out_of_scope.jsonl",
     "shop/campaigns.jsonl",
     "shop/shoppers.jsonl",
     "shop/events.jsonl",
@@ -48,6 +50,7 @@ def generate(seed: int = DEFAULT_SEED, n_reviews: int = N_REVIEWS) -> dict[str, 
         "shop/faq.jsonl": _jsonl(faq),
         "shop/faq_paraphrases.jsonl": _jsonl(paraphrases),
         "shop/faq_paraphrases_train.jsonl": _jsonl(generate_faq_train(seed)),
+        "shop/faq_out_of_scope.jsonl": _jsonl(generate_faq_out_of_scope(seed)),
         "shop/campaigns.jsonl": _jsonl(generate_campaigns(seed)),
         "shop/shoppers.jsonl": _jsonl(shoppers),
         "shop/events.jsonl": _jsonl(events),

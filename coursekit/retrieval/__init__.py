@@ -21,8 +21,9 @@ track my order?"*. No word is shared, yet they mean the same thing. The recipe:
 4. **Abstain** when unsure: when the best score is low (the question is about
    something else) or barely ahead of the runner-up (two entries fit), the
    shopper is handed to a person (:data:`HANDOFF_MESSAGE`). Both thresholds are
-   chosen on validation paraphrases (:func:`coverage_precision`,
-   :func:`choose_threshold`, :func:`fit_abstain_rule`).
+   chosen on validation questions (:func:`coverage_precision`,
+   :func:`choose_threshold`, :func:`fit_abstain_rule`): the score floor separates the
+   answerable paraphrases from generated out-of-scope questions (:func:`fit_handoff_floor`).
 
 :func:`load_faq_index` builds the shop's FAQ index (and its threshold) once
 into the artifact cache; ``coursekit ask "where is my order?"`` uses it.
@@ -43,6 +44,8 @@ The code lives in submodules, one per topic; every name is re-exported here, so
   reciprocal-rank fusion (:func:`reciprocal_rank_fusion`);
 * :mod:`~coursekit.retrieval.finetune`: MiniLM fine-tuned on the shop's training paraphrases
   with in-batch negatives (:func:`in_batch_negatives_loss`, :func:`load_faq_encoder`);
+* :mod:`~coursekit.retrieval.checkpoint`: saving and loading a fine-tuned MiniLM
+  (:func:`save_finetuned`, :func:`load_finetuned`), shared by the two modules around it;
 * :mod:`~coursekit.retrieval.rerank`: a cross-encoder re-ranker (MiniLM reading question and
   entry together, trained with hard negatives; :func:`load_cross_encoder`, :func:`rerank_top_k`);
 * :mod:`~coursekit.retrieval.variants`: search variants compared on validation, test and the
@@ -58,12 +61,15 @@ from __future__ import annotations
 
 from coursekit.retrieval.abstain import (
     HANDOFF_MESSAGE,
+    MAX_IN_SCOPE_HANDOFF,
     AbstainRule,
     answer_or_handoff,
     choose_threshold,
     coverage_precision,
     fit_abstain_rule,
+    fit_handoff_floor,
 )
+from coursekit.retrieval.checkpoint import load_finetuned, save_finetuned
 from coursekit.retrieval.embeddings import (
     MAX_LENGTH,
     _check_texts,
@@ -90,6 +96,7 @@ from coursekit.retrieval.finetune import (
     faq_entry_texts,
     in_batch_negatives_loss,
     load_faq_encoder,
+    out_of_scope_loss,
     train_faq_encoder,
 )
 from coursekit.retrieval.hybrid import (
@@ -147,10 +154,12 @@ __all__ = [
     "load_handwritten_questions",
     "ranks_from_scores",
     "reciprocal_rank_fusion",
+    "out_of_scope_loss",
     "train_faq_encoder",
     "variant_scores",
     "FAQ_TARGET_PRECISION",
     "HANDOFF_MESSAGE",
+    "MAX_IN_SCOPE_HANDOFF",
     "MAX_LENGTH",
     "AbstainRule",
     "AnswerIndex",
@@ -165,13 +174,16 @@ __all__ = [
     "faq_documents",
     "faq_rule",
     "fit_abstain_rule",
+    "fit_handoff_floor",
     "group_mean",
     "keyword_tokens",
     "load_encoder",
     "load_faq_index",
+    "load_finetuned",
     "mean_pool",
     "most_similar",
     "normalize",
     "rank_metrics",
+    "save_finetuned",
     "ranks_of",
 ]

@@ -1,8 +1,10 @@
 """Knowing when to stop: answer, ask which entry is meant, or hand the shopper to a person.
 
 :func:`coverage_precision` and :func:`choose_threshold` trade answered questions against
-right answers; :func:`fit_abstain_rule` fits an :class:`AbstainRule` (a score floor and a
-margin) on validation questions; :func:`answer_or_handoff` applies it to one query's hits.
+right answers; :func:`fit_handoff_floor` finds the score floor that best separates answerable
+questions from out-of-scope ones; :func:`fit_abstain_rule` fits an :class:`AbstainRule` (a score
+floor and a margin) on validation questions; :func:`answer_or_handoff` applies it to one
+query's hits.
 """
 
 from __future__ import annotations
@@ -94,23 +96,71 @@ class AbstainRule:
         return self.decide(top_scores) == "answer"
 
 
+#: the most in-scope questions :func:`fit_handoff_floor` may hand off (the course's goal)
+MAX_IN_SCOPE_HANDOFF = 0.10
+
+
+def _rate_below(scores: np.ndarray, floors: np.ndarray) -> np.ndarray:
+    """For each floor, the share of ``scores`` strictly below it (handed off)."""
+    return np.searchsorted(np.sort(scores), floors, side="left") / len(scores)
+
+
+def fit_handoff_floor(
+    in_scope_top: Sequence[float],
+    out_of_scope_top: Sequence[float],
+    max_in_scope_handoff: float = MAX_IN_SCOPE_HANDOFF,
+) -> float:
+    """The best-score floor that separates answerable questions from out-of-scope ones.
+
+    Hand off a question whose best score is below the floor. Among the floors that hand off
+    at most ``max_in_scope_handoff`` of the in-scope questions, the one maximising
+    (out-of-scope handed off) - (in-scope handed off) (Youden's J); a floor halfway between
+    two neighbouring scores, so it does not sit on a question. Fit it on VALIDATION questions.
+    """
+    inside = np.asarray(in_scope_top, dtype=np.float64).ravel()
+    outside = np.asarray(out_of_scope_top, dtype=np.float64).ravel()
+    if len(inside) == 0 or len(outside) == 0:
+        raise ValueError(
+            "give the best scores of some in-scope AND some out-of-scope questions "
+            "(load_faq_out_of_scope('validation') has out-of-scope ones)"
+        )
+    if not (np.isfinite(inside).all() and np.isfinite(outside).all()):
+        raise ValueError("scores must be finite numbers (no NaN or inf)")
+    if not 0.0 <= max_in_scope_handoff < 1.0:
+        raise ValueError(f"max_in_scope_handoff must be in [0, 1), not {max_in_scope_handoff}")
+    values = np.unique(np.r_[inside, outside])
+    floors = np.r_[values[0] - 1e-6, (values[1:] + values[:-1]) / 2, values[-1] + 1e-6]
+    lost, caught = _rate_below(inside, floors), _rate_below(outside, floors)
+    allowed = lost <= max_in_scope_handoff + 1e-12
+    gain = np.where(allowed, caught - lost, -np.inf)
+    return float(floors[int(np.argmax(gain))])  # first best: the lowest such floor
+
+
 def fit_abstain_rule(
     top_scores: np.ndarray,
     correct: Sequence[bool],
     target_precision: float = 0.95,
     floor_quantile: float = 0.01,
+    out_of_scope_top: Sequence[float] | None = None,
+    max_in_scope_handoff: float = MAX_IN_SCOPE_HANDOFF,
 ) -> AbstainRule:
-    """Fit an :class:`AbstainRule` on VALIDATION questions (all of them answerable).
+    """Fit an :class:`AbstainRule` on VALIDATION questions.
 
-    ``min_score`` is the ``floor_quantile`` of their best scores: a question scoring lower
-    than 99 % of real shop questions is probably about something else. ``min_margin`` is
-    the lowest margin (best - second best) that keeps ``target_precision``
-    (:func:`choose_threshold`).
+    ``top_scores`` ``(n, 2)``: the best and second-best scores of the answerable questions,
+    ``correct``: whether their best hit is right. ``min_margin`` is the lowest margin (best -
+    second best) that keeps ``target_precision`` (:func:`choose_threshold`).
+
+    ``min_score``: with ``out_of_scope_top`` (the best scores of questions the FAQ does NOT
+    answer), :func:`fit_handoff_floor`; without, the ``floor_quantile`` of the answerable
+    questions' best scores (a guess: the rule has then never seen what it must reject).
     """
     top = np.asarray(top_scores, dtype=np.float64)
     if top.ndim != 2 or top.shape[1] < 2:
         raise ValueError("top_scores should be (questions, 2): the best and second-best scores")
-    floor = float(np.quantile(top[:, 0], floor_quantile))
+    if out_of_scope_top is None:
+        floor = float(np.quantile(top[:, 0], floor_quantile))
+    else:
+        floor = fit_handoff_floor(top[:, 0], out_of_scope_top, max_in_scope_handoff)
     margin = choose_threshold(top[:, 0] - top[:, 1], correct, target_precision)
     return AbstainRule(round(floor, 6), round(margin, 6))
 
@@ -134,9 +184,11 @@ def answer_or_handoff(hits: Sequence[Hit], rule: AbstainRule) -> str:
 
 __all__ = [
     "HANDOFF_MESSAGE",
+    "MAX_IN_SCOPE_HANDOFF",
     "AbstainRule",
     "answer_or_handoff",
     "choose_threshold",
     "coverage_precision",
     "fit_abstain_rule",
+    "fit_handoff_floor",
 ]

@@ -2,7 +2,8 @@
 
 :func:`build_faq_index` embeds the FAQ entries the way :data:`SHIPPED_VARIANT` says (the search
 variant that did best on the VALIDATION paraphrases, see :mod:`coursekit.retrieval.variants`
-and notebook 08) and fits the hand-off rule on the validation paraphrases;
+and notebook 08) and fits the hand-off rule on validation: the answerable paraphrases against
+the generated out-of-scope questions (``load_faq_out_of_scope("validation")``);
 :func:`load_faq_index` caches it under a key made of :data:`FAQ_INDEX_RECIPE`, the variant,
 the target precision, the FAQ data and the encoder; :func:`faq_rule` reads the rule.
 """
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 #: the recipe version of :func:`load_faq_index`; bump it when the recipe changes
-FAQ_INDEX_RECIPE = "3"
+FAQ_INDEX_RECIPE = "4"
 #: what ``coursekit ask`` searches with (notebook 08, ``benchmarks/retrieval_experiments.py``):
 #: pretrained MiniLM, each entry indexed as its question and as question + answer. BM25 fusion
 #: does worse on validation; the cross-encoder re-ranker ties it (0.916 top-1 on validation). The encoder fine-tuned on the harder
@@ -38,13 +39,14 @@ FAQ_TARGET_PRECISION = 0.95
 
 
 def _faq_fingerprint() -> str:
-    from coursekit.data import load_faq, load_faq_paraphrases
+    from coursekit.data import load_faq, load_faq_out_of_scope, load_faq_paraphrases
 
     faq, para = load_faq(), load_faq_paraphrases("validation")
     blob = json.dumps(
         [
             faq[["faq_id", "question", "answer"]].values.tolist(),
             para[["faq_id", "text"]].values.tolist(),
+            load_faq_out_of_scope("validation")["text"].tolist(),
         ]
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
@@ -60,7 +62,7 @@ def build_faq_index(
 ) -> AnswerIndex:
     """Embed the shop's FAQ entries as ``variant`` says and store the hand-off rule fitted on
     validation. Embedding variants only (keyword fusion is compared in notebook 08, not shipped)."""
-    from coursekit.data import load_faq, load_faq_paraphrases
+    from coursekit.data import load_faq, load_faq_out_of_scope, load_faq_paraphrases
 
     if variant.keywords != "none":
         raise ValueError("the FAQ index holds embeddings; choose a variant with keywords='none'")
@@ -82,7 +84,15 @@ def build_faq_index(
     scores, ids = index.entry_scores(embed(val["text"].tolist(), model=index.model))
     top2 = np.argsort(-scores, axis=1, kind="stable")[:, :2]
     correct = np.array(ids)[top2[:, 0]] == val["faq_id"].astype(str).to_numpy()
-    rule = fit_abstain_rule(np.take_along_axis(scores, top2, axis=1), correct, target_precision)
+    outside, _ = index.entry_scores(
+        embed(load_faq_out_of_scope("validation")["text"].tolist(), model=index.model)
+    )
+    rule = fit_abstain_rule(
+        np.take_along_axis(scores, top2, axis=1),
+        correct,
+        target_precision,
+        out_of_scope_top=outside.max(axis=1),
+    )
     index.meta.update(
         {
             "min_score": rule.min_score,

@@ -11,6 +11,11 @@ entry of the batch; its own entry is the right "class" and the other B-1 entries
 questions of the same entry in one batch would make each other's entry a false negative, so
 those cells are masked out (:func:`in_batch_negatives_loss`).
 
+With ``EncoderRecipe(out_of_scope=True)`` the generated out-of-scope TRAINING questions
+(``load_faq_out_of_scope("train")``) join the batches as questions with no right entry: each
+is scored against every entry of its batch plus a "none of them" option at a fixed cosine
+(:func:`out_of_scope_loss`), which pushes them away from every entry.
+
 The training runs through the course's one loop, :func:`coursekit.train.fit` (a small
 :class:`ContrastiveEncoder` module returns ``.loss`` as the loop expects), on the generated
 TRAINING paraphrases (``load_faq_paraphrases("train")``); :func:`load_faq_encoder` caches the
@@ -20,7 +25,6 @@ with ``model=str(folder)``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,6 +49,8 @@ class EncoderRecipe:
     doc_tokens: int = 48
     trained_layers: int = 1  # the top layer learns; the ones below stay as pretrained
     seed: int = 0
+    out_of_scope: bool = False  # out-of-scope training questions as extra negatives
+    none_cosine: float = 0.3  # the "none of them" option of an out-of-scope question
 
 
 def faq_entry_texts(faq: Any) -> list[str]:
@@ -76,6 +82,29 @@ def in_batch_negatives_loss(
         logits = logits.masked_fill(same, float("-inf"))
     target = torch.arange(len(logits), device=logits.device)
     return nnf.cross_entropy(logits, target)
+
+
+def out_of_scope_loss(
+    queries: Any, docs: Any, none_cosine: float = 0.3, scale: float = 20.0
+) -> Any:
+    """Cross-entropy of out-of-scope questions whose right answer is "none of the entries".
+
+    ``queries`` ``(n, dim)`` (questions the FAQ does not answer), ``docs`` ``(B, dim)``
+    entries: each question's logits are ``scale * cos`` to every entry plus
+    ``scale * none_cosine`` for "none", the target; the loss falls as every cosine drops
+    below ``none_cosine``.
+    """
+    import torch
+    import torch.nn.functional as nnf
+
+    if queries.ndim != 2 or docs.ndim != 2 or queries.shape[1] != docs.shape[1]:
+        raise ValueError(
+            f"queries {tuple(queries.shape)} and docs {tuple(docs.shape)} should be (n, dim), (B, dim)"
+        )
+    cos = nnf.normalize(queries, dim=-1) @ nnf.normalize(docs, dim=-1).T
+    none = torch.full((len(cos), 1), none_cosine, dtype=cos.dtype, device=cos.device)
+    logits = scale * torch.cat([none, cos], dim=1)
+    return nnf.cross_entropy(logits, torch.zeros(len(cos), dtype=torch.long, device=cos.device))
 
 
 def hidden_states_at(
@@ -150,15 +179,25 @@ class _Pairs:
 
 
 def _collate(rows: list[tuple[Any, Any, int]]) -> dict[str, Any]:
+    """Pad a batch; out-of-scope questions (label -1, no entry) go to ``o_hidden``/``o_mask``."""
     import torch
 
-    q, d, y = zip(*rows, strict=True)
+    answerable = [r for r in rows if r[2] >= 0]
+    if not answerable:  # (560 out-of-scope of 3,535 questions: about 1e-26 for a batch of 32)
+        raise ValueError("a batch holds no answerable question; use a larger batch_size")
+    q, d, y = zip(*answerable, strict=True)
     qh, qm = _pad(q)
     dh, dm = _pad(d)
-    return {"q_hidden": qh, "q_mask": qm, "d_hidden": dh, "d_mask": dm, "labels": torch.tensor(y)}
+    batch = {"q_hidden": qh, "q_mask": qm, "d_hidden": dh, "d_mask": dm, "labels": torch.tensor(y)}
+    outside = [r[0] for r in rows if r[2] < 0]
+    if outside:
+        batch["o_hidden"], batch["o_mask"] = _pad(outside)
+    return batch
 
 
-def _contrastive_module(encoder: Any, first_trained: int, scale: float) -> Any:
+def _contrastive_module(
+    encoder: Any, first_trained: int, scale: float, none_cosine: float = 0.3
+) -> Any:
     import torch
 
     from coursekit.retrieval.embeddings import mean_pool
@@ -176,11 +215,15 @@ def _contrastive_module(encoder: Any, first_trained: int, scale: float) -> Any:
         def embed(self, hidden: Any, mask: Any) -> Any:
             return mean_pool(top_layers_forward(self.layers, self.config, hidden, mask), mask)
 
-        def forward(self, q_hidden, q_mask, d_hidden, d_mask, labels):  # noqa: ANN001
+        def forward(self, q_hidden, q_mask, d_hidden, d_mask, labels, o_hidden=None, o_mask=None):  # noqa: ANN001
             q, d = self.embed(q_hidden, q_mask), self.embed(d_hidden, d_mask)
-            return SimpleNamespace(
-                loss=in_batch_negatives_loss(q, d, labels, scale), logits=q @ d.T
-            )
+            loss = in_batch_negatives_loss(q, d, labels, scale)
+            if o_hidden is not None:
+                o = self.embed(o_hidden, o_mask)
+                loss = (loss * len(q) + out_of_scope_loss(o, d, none_cosine, scale) * len(o)) / (
+                    len(q) + len(o)
+                )
+            return SimpleNamespace(loss=loss, logits=q @ d.T)
 
     return ContrastiveEncoder()
 
@@ -194,7 +237,8 @@ def train_faq_encoder(
     """Fine-tune MiniLM's top layers on (training question, FAQ entry) pairs; save into ``folder``.
 
     By default the pairs are the shop's generated training paraphrases; ``queries`` and
-    ``labels`` (their FAQ ids) replace them (tests use a few). The bottom layers stay as
+    ``labels`` (their FAQ ids) replace them (tests use a few). ``recipe.out_of_scope`` adds the
+    generated out-of-scope training questions as questions with no right entry. The bottom layers stay as
     pretrained, so their output is computed once per text (:func:`hidden_states_at`).
     Returns ``folder``, a Hugging Face model folder (safetensors) that ``embed`` loads.
     """
@@ -228,14 +272,22 @@ def train_faq_encoder(
         raise ValueError(f"trained_layers must be 1..{encoder.config.num_hidden_layers}")
     q_hidden = hidden_states_at(encoder, tokenizer, list(queries), first, recipe.query_tokens)
     d_hidden = hidden_states_at(encoder, tokenizer, faq_entry_texts(faq), first, recipe.doc_tokens)
+    docs = [d_hidden[r] for r in rows]
+    if recipe.out_of_scope:
+        from coursekit.data import load_faq_out_of_scope
+
+        outside = load_faq_out_of_scope("train")["text"].tolist()
+        q_hidden += hidden_states_at(encoder, tokenizer, outside, first, recipe.query_tokens)
+        docs += [None] * len(outside)
+        rows = rows + [-1] * len(outside)
     for p in encoder.parameters():
         p.requires_grad_(False)
     for p in encoder.encoder.layer[first:].parameters():
         p.requires_grad_(True)
-    model = _contrastive_module(encoder, first, recipe.scale)
+    model = _contrastive_module(encoder, first, recipe.scale, recipe.none_cosine)
     generator = torch.Generator().manual_seed(recipe.seed)
     loader = DataLoader(
-        _Pairs(q_hidden, [d_hidden[r] for r in rows], rows),
+        _Pairs(q_hidden, docs, rows),
         batch_size=recipe.batch_size,
         shuffle=True,
         drop_last=True,
@@ -253,35 +305,39 @@ def train_faq_encoder(
         progress=False,
         seed=recipe.seed,
     )
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    encoder.save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
-    (folder / "recipe.json").write_text(json.dumps(asdict(recipe)), encoding="utf-8")
-    return folder
+    from coursekit.retrieval.checkpoint import save_finetuned
+
+    return save_finetuned(folder, encoder, tokenizer, recipe)
 
 
-def load_faq_encoder(rebuild: bool = False) -> Path:
+def load_faq_encoder(rebuild: bool = False, recipe: EncoderRecipe = EncoderRecipe()) -> Path:
     """The folder of MiniLM fine-tuned on the shop's training paraphrases (built once, ~1-2 min).
 
     Use it with ``rt.embed(texts, model=str(folder))`` or ``AnswerIndex.build(..., model=...)``.
+    ``recipe=EncoderRecipe(out_of_scope=True)`` adds the out-of-scope training questions as
+    negatives (cached apart).
     """
     from coursekit import env
     from coursekit.cache import folder_digest, get_or_build, recipe_key
-    from coursekit.data import load_faq, load_faq_paraphrases
+    from coursekit.data import load_faq, load_faq_out_of_scope, load_faq_paraphrases
 
     train, faq = load_faq_paraphrases("train"), load_faq()
     data = [
         "\n".join(train["faq_id"] + "\t" + train["text"]),
         "\n".join(faq_entry_texts(faq)),
     ]
+    if recipe.out_of_scope:
+        data.append("\n".join(load_faq_out_of_scope("train")["text"]))
+    settings = asdict(recipe)
+    if not recipe.out_of_scope:  # the recipe's key as it was before these two settings
+        del settings["out_of_scope"], settings["none_cosine"]
     version = recipe_key(
-        {"faq_encoder": FAQ_ENCODER_RECIPE, **asdict(EncoderRecipe())},
+        {"faq_encoder": FAQ_ENCODER_RECIPE, **settings},
         data=data,
         upstream=[folder_digest(env.minilm_path())],
     )
     return get_or_build(
-        "faq-encoder", lambda tmp: train_faq_encoder(tmp), version=version, rebuild=rebuild
+        "faq-encoder", lambda tmp: train_faq_encoder(tmp, recipe), version=version, rebuild=rebuild
     )
 
 
@@ -297,5 +353,6 @@ __all__ = [
     "faq_entry_texts",
     "in_batch_negatives_loss",
     "load_faq_encoder",
+    "out_of_scope_loss",
     "train_faq_encoder",
 ]

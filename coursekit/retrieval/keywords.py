@@ -1,32 +1,20 @@
 """Keyword baselines: :class:`TfidfRetriever` and Okapi :class:`BM25`.
 
 Both see the words of :func:`keyword_tokens` (lowercase, without the very common function
-words of :data:`KEYWORD_STOPWORDS`) and return a ``(n_queries, n_docs)`` score matrix, the
+words of :data:`KEYWORD_STOPWORDS`; both live in :mod:`coursekit.text.keywords` and are
+re-exported here) and return a ``(n_queries, n_docs)`` score matrix, the
 same shape the embedding search is scored on.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from coursekit.retrieval.embeddings import _check_texts
-
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-#: a short stopword list for keyword search (question words and negations are kept: they matter)
-KEYWORD_STOPWORDS = frozenset(
-    "a an the is are was were be been am i my me we our you your it its this that to of in on "
-    "for at by with and or do does did can could would should will shall have has had there "
-    "please hi hello thanks thank".split()
-)
-
-
-def keyword_tokens(text: str, stopwords: frozenset[str] = KEYWORD_STOPWORDS) -> list[str]:
-    """Lowercase word tokens for keyword search, without the very common function words."""
-    return [t for t in _WORD.findall(text.lower()) if t not in stopwords]
+from coursekit.text.keywords import _WORD, KEYWORD_STOPWORDS, keyword_tokens  # noqa: F401
 
 
 class TfidfRetriever:

@@ -244,17 +244,9 @@ def train_cross_encoder(
         progress=False,
         seed=recipe.seed,
     )
-    from safetensors.torch import save_file
+    from coursekit.retrieval.checkpoint import save_finetuned
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    encoder.save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
-    save_file(
-        {k: v.contiguous() for k, v in head.state_dict().items()}, folder / "head.safetensors"
-    )
-    (folder / "recipe.json").write_text(json.dumps(asdict(recipe)), encoding="utf-8")
-    return folder
+    return save_finetuned(folder, encoder, tokenizer, recipe, {"head": head})
 
 
 def load_cross_encoder(rebuild: bool = False) -> Path:
@@ -279,8 +271,9 @@ _LOADED: dict[str, tuple[Any, Any, Any]] = {}
 
 def _load(folder: str | Path) -> tuple[Any, Any, Any]:
     import torch
-    from safetensors.torch import load_file
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoConfig
+
+    from coursekit.retrieval.checkpoint import load_finetuned
 
     folder = Path(folder)
     if not (folder / "head.safetensors").exists():
@@ -289,10 +282,9 @@ def _load(folder: str | Path) -> tuple[Any, Any, Any]:
         )
     key = str(folder.resolve())
     if key not in _LOADED:
-        encoder = AutoModel.from_pretrained(folder).eval()
-        head = torch.nn.Linear(encoder.config.hidden_size, 1)
-        head.load_state_dict(load_file(folder / "head.safetensors"))
-        _LOADED[key] = (AutoTokenizer.from_pretrained(folder), encoder, head.eval())
+        head = torch.nn.Linear(AutoConfig.from_pretrained(folder).hidden_size, 1)
+        tokenizer, encoder = load_finetuned(folder, {"head": head})
+        _LOADED[key] = (tokenizer, encoder, head.eval())
     return _LOADED[key]
 
 
@@ -371,14 +363,15 @@ def rerank_top_k(
 
 
 def load_rerank_rule(rebuild: bool = False) -> Any:
-    """The hand-off rule on the re-ranker's scores, fitted on the VALIDATION paraphrases.
+    """The hand-off rule on the re-ranker's scores, fitted on VALIDATION (the paraphrases and
+    the generated out-of-scope questions).
 
     The first stage is the shipped index's search (:data:`~coursekit.retrieval.SHIPPED_VARIANT`
     without keywords); its top :data:`RERANK_TOP_K` are re-ranked, then the rule is fitted as
     for every variant (:func:`~coursekit.retrieval.variants.fit_variant_rule`). Cached.
     """
     from coursekit.cache import get_or_build, recipe_key
-    from coursekit.data import load_faq, load_faq_paraphrases
+    from coursekit.data import load_faq, load_faq_out_of_scope, load_faq_paraphrases
     from coursekit.retrieval.abstain import AbstainRule
     from coursekit.retrieval.faq import FAQ_TARGET_PRECISION, SHIPPED_VARIANT, _faq_fingerprint
     from coursekit.retrieval.variants import SearchVariant, fit_variant_rule, variant_scores
@@ -388,10 +381,12 @@ def load_rerank_rule(rebuild: bool = False) -> Any:
 
     def build(tmp: Path) -> Path:
         faq, val = load_faq(), load_faq_paraphrases("validation")
+        outside = load_faq_out_of_scope("validation")["text"].tolist()
         row_of = {f: i for i, f in enumerate(faq["faq_id"].astype(str))}
-        ranking, _ = variant_scores(first, faq, val["text"].tolist())
-        reranked = rerank_top_k(folder, val["text"].tolist(), ranking, pair_texts(faq))
-        gold = val["faq_id"].astype(str).map(row_of).to_numpy()
+        texts = val["text"].tolist() + outside
+        ranking, _ = variant_scores(first, faq, texts)
+        reranked = rerank_top_k(folder, texts, ranking, pair_texts(faq))
+        gold = np.r_[val["faq_id"].astype(str).map(row_of).to_numpy(), [-1] * len(outside)]
         rule = fit_variant_rule(reranked, reranked, gold, FAQ_TARGET_PRECISION)
         tmp.mkdir(parents=True, exist_ok=True)
         (tmp / "rule.json").write_text(json.dumps(asdict(rule)), encoding="utf-8")

@@ -2,8 +2,10 @@
 
 A search variant is three choices (:class:`SearchVariant`):
 
-* the **encoder**: pretrained MiniLM (``"base"``) or MiniLM fine-tuned on the shop's training
-  paraphrases (``"shop"``, :func:`~coursekit.retrieval.finetune.load_faq_encoder`);
+* the **encoder**: pretrained MiniLM (``"base"``), MiniLM fine-tuned on the shop's training
+  paraphrases (``"shop"``, :func:`~coursekit.retrieval.finetune.load_faq_encoder`), or also on
+  the out-of-scope training questions as negatives (``"shop-oos"``); ``"shop-strong"`` and
+  ``"shop-strong-oos"`` train two layers for 180 steps (about two CPU minutes each to build);
 * what each FAQ entry is **indexed as**: its question (``"question"``), its question and answer
   (``"question+answer"``), or both, the entry scoring the better of the two (``"both"``);
 * **keywords**: none, BM25 alone (``"bm25"``), or BM25 fused with the embeddings by
@@ -15,7 +17,8 @@ A search variant is three choices (:class:`SearchVariant`):
 
 :func:`variant_scores` scores questions against every entry (plus the cosine used to decide
 hand-offs); :func:`compare_variants` fits each variant's hand-off rule on VALIDATION and
-reports top-1, top-3, MRR and hand-off rates per question set. :func:`load_handwritten_questions`
+reports top-1, top-3, MRR and hand-off rates per question set (the score floor fitted to hand
+off generated out-of-scope validation questions, :func:`~coursekit.retrieval.abstain.fit_handoff_floor`). :func:`load_handwritten_questions`
 reads the hand-written set (never used to choose anything).
 """
 
@@ -34,10 +37,24 @@ from coursekit.retrieval.evaluation import rank_metrics
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-ENCODERS = ("base", "shop")
+ENCODERS = ("base", "shop", "shop-oos", "shop-strong", "shop-strong-oos")
 DOCS = ("question", "question+answer", "both")
 KEYWORDS = ("none", "bm25", "rrf")
 RERANKS = ("none", "cross")
+_ENCODER_NAMES = {
+    "base": "base",
+    "shop": "fine-tuned",
+    "shop-oos": "fine-tuned (+ out-of-scope negatives)",
+    "shop-strong": "fine-tuned (2 layers, 180 steps)",
+    "shop-strong-oos": "fine-tuned (2 layers, 180 steps, + out-of-scope negatives)",
+}
+#: the fine-tuning recipe of each fine-tuned encoder: EncoderRecipe keyword arguments
+_ENCODER_RECIPES: dict[str, dict[str, Any]] = {
+    "shop": {},
+    "shop-oos": {"out_of_scope": True},
+    "shop-strong": {"trained_layers": 2, "steps": 180},
+    "shop-strong-oos": {"trained_layers": 2, "steps": 180, "out_of_scope": True},
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,7 @@ class SearchVariant:
         if self.keywords == "bm25":
             text = f"BM25 on {self.docs}"
         else:
-            text = f"{'fine-tuned' if self.encoder == 'shop' else 'base'} MiniLM on {self.docs}"
+            text = f"{_ENCODER_NAMES[self.encoder]} MiniLM on {self.docs}"
             text += " + BM25 (RRF)" if self.keywords == "rrf" else ""
         return text + (" + cross-encoder re-ranker" if self.rerank == "cross" else "")
 
@@ -80,9 +97,9 @@ def encoder_folder(encoder: str) -> str | None:
     """``None`` (pretrained MiniLM) or the fine-tuned encoder's folder (built on first use)."""
     if encoder == "base":
         return None
-    from coursekit.retrieval.finetune import load_faq_encoder
+    from coursekit.retrieval.finetune import EncoderRecipe, load_faq_encoder
 
-    return str(load_faq_encoder())
+    return str(load_faq_encoder(recipe=EncoderRecipe(**_ENCODER_RECIPES[encoder])))
 
 
 def variant_scores(
@@ -153,10 +170,22 @@ def decide(ranking: np.ndarray, confidence: np.ndarray, rule: AbstainRule) -> np
 def fit_variant_rule(
     ranking: np.ndarray, confidence: np.ndarray, gold: Sequence[int], target_precision: float = 0.95
 ) -> AbstainRule:
-    """The hand-off rule of a variant, fitted on VALIDATION questions (all answerable)."""
+    """The hand-off rule of a variant, fitted on VALIDATION questions.
+
+    ``gold`` is each question's entry row, ``-1`` for an out-of-scope question: with some of
+    those the score floor separates them from the answerable ones
+    (:func:`~coursekit.retrieval.abstain.fit_handoff_floor`), without, it is a quantile of
+    the answerable questions' scores.
+    """
+    gold = np.asarray(gold)
+    scope = gold >= 0
+    if not scope.any():
+        raise ValueError("the validation questions need some answerable ones (gold >= 0)")
     top2 = np.argsort(-ranking, axis=1, kind="stable")[:, :2]
-    correct = top2[:, 0] == np.asarray(gold)
-    return fit_abstain_rule(np.take_along_axis(confidence, top2, axis=1), correct, target_precision)
+    best2 = np.take_along_axis(confidence, top2, axis=1)
+    correct = top2[scope, 0] == gold[scope]
+    outside = best2[~scope, 0] if (~scope).any() else None
+    return fit_abstain_rule(best2[scope], correct, target_precision, out_of_scope_top=outside)
 
 
 def load_handwritten_questions() -> pd.DataFrame:
@@ -190,7 +219,8 @@ def compare_variants(
     """One row per (variant, question set): top-1, top-3, MRR, in-scope and out-of-scope handed off.
 
     ``question_sets`` maps a name to ``(texts, faq_ids)`` (``None`` = out of scope) and must
-    hold ``"validation"``: each variant's hand-off rule is fitted there, then applied to all.
+    hold ``"validation"``: each variant's hand-off rule is fitted there (on its out-of-scope
+    questions too, when it has some), then applied to all.
     """
     import pandas as pd
 

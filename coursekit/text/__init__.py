@@ -34,7 +34,8 @@ The code lives in submodules, one per topic; every name is re-exported here, so
 * :mod:`~coursekit.text.pipeline`: :class:`CleanerConfig`, :class:`Cleaner`,
   :func:`make_cleaner` and :func:`clean`;
 * :mod:`~coursekit.text.sentences`: the Punkt sentence splitter trained on the shop's reviews;
-* :mod:`~coursekit.text.measure`: measuring a cleaner (speed, downstream macro-F1, negation pairs).
+* :mod:`~coursekit.text.measure`: measuring a cleaner (speed, downstream macro-F1, negation pairs);
+* :mod:`~coursekit.text.keywords`: :func:`keyword_tokens`, the words keyword search sees.
 """
 
 # Every name of the former single module is re-exported, the ones __all__ leaves out too,
@@ -45,6 +46,7 @@ The code lives in submodules, one per topic; every name is re-exported here, so
 from __future__ import annotations
 
 from coursekit.text.inputs import _check_str
+from coursekit.text.keywords import KEYWORD_STOPWORDS, keyword_tokens
 from coursekit.text.measure import (
     NEGATION_PAIRS,
     CleanerComparison,
@@ -108,6 +110,7 @@ from coursekit.text.wordlists import (
 )
 
 __all__ = [
+    "KEYWORD_STOPWORDS",
     "NEGATIONS",
     "NEGATION_PAIRS",
     "Cleaner",
@@ -124,6 +127,7 @@ __all__ = [
     "english_stopwords",
     "fold_case",
     "is_negation",
+    "keyword_tokens",
     "make_cleaner",
     "mark_negation",
     "naive_clean",
