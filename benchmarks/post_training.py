@@ -3,6 +3,7 @@
     python benchmarks/post_training.py            # the notebook's cached runs (built if missing)
     python benchmarks/post_training.py --curve    # also LoRA at 50, 200, 800 and 3,000 reviews
     python benchmarks/post_training.py --curve-only   # the learning curve alone
+    python benchmarks/post_training.py --trl      # SFT: the course's loop vs trl's SFTTrainer
 
 Prints LoRA vs full fine-tuning of MiniLM on review sentiment (same data and budget):
 trainable parameters, AdamW state, what must be saved, training seconds, macro-F1 with the 95 %
@@ -10,11 +11,20 @@ bootstrap interval on validation, the generated test split and the hand-written 
 the SFT task scores (loss on the answer only vs on every token) and DPO's hallucination rate
 and coverage before and after on held-out products (validation, test, hand-written). Seconds
 are wall-clock on this machine with 2 torch threads; a busy machine inflates them.
+
+``--trl`` trains the notebook's masked SFT twice from the same shop GPT, on the same conversations
+in the same order, with the same steps, batch size, learning rate, schedule and labels (the
+answer's tokens only): once through the course's loop, once through ``trl.SFTTrainer``
+(:mod:`coursekit.post_training.trl_sft`, offline, on the CPU), and prints steps, CPU seconds
+(``time.process_time``: a busy machine barely changes them), the training loss and the held-out
+task scores on validation, the generated test split and the hand-written sets
+(``tests/fixtures/handwritten_{reviews,questions,products}.jsonl``).
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
 import pandas as pd
 
@@ -48,9 +58,15 @@ def sentiment_table(runs: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (a busy machine barely changes them)."""
+    return time.process_time()
+
+
 def curve_table(ns: tuple[int, ...]) -> pd.DataFrame:
     rows = []
     for n in ns:
+        cpu = cpu_seconds()
         run = pt.finetune_sentiment("lora", n)
         rows.append(
             {
@@ -58,6 +74,7 @@ def curve_table(ns: tuple[int, ...]) -> pd.DataFrame:
                 "steps": run["steps"],
                 "TFLOPs": round(run["train_flops"] / 1e12, 1),
                 "seconds": run["seconds"],
+                "CPU s (train + eval)": round(cpu_seconds() - cpu),
                 **_f1_row(run),
             }
         )
@@ -65,13 +82,103 @@ def curve_table(ns: tuple[int, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def held_out(split: str, recipe: pt.AssistantRecipe) -> dict:
+    """The notebook's held-out task examples for ``split`` (its test set is ``split="test"``)."""
+    import random
+
+    held = pt.instruction_data(split, n_reviews=recipe.n_eval_reviews, seed=recipe.seed)
+    n_faq = min(recipe.n_eval_faq, len(held["faq"]))
+    held["faq"] = random.Random(recipe.seed).sample(held["faq"], n_faq)
+    return held
+
+
+def handwritten_tasks() -> dict:
+    """The three tasks on the hand-written fixtures: reviews, questions (their FAQ passage), products."""
+    from coursekit import data, paths
+    from coursekit.post_training.sft import first_sentence
+
+    fixtures = paths.repo_root() / "tests" / "fixtures"
+    reviews = pd.read_json(fixtures / "handwritten_reviews.jsonl", lines=True)
+    questions = pd.read_json(fixtures / "handwritten_questions.jsonl", lines=True)
+    answers = data.load_faq().set_index("faq_id")["answer"]
+    return {
+        "sentiment": [
+            (pt.sentiment_chat(t, y), y)
+            for t, y in zip(reviews["text"], reviews["label"], strict=True)
+        ],
+        "faq": [
+            (pt.faq_chat(answers[f], q), first_sentence(answers[f]))
+            for q, f in zip(questions["text"], questions["faq_id"], strict=True)
+        ],
+        "copy": [(pt.copy_chat(a, answer=False), a) for a in pt.handwritten_products()],
+    }
+
+
+def trl_table() -> pd.DataFrame:
+    """The notebook's masked SFT through the course's loop and through trl's SFTTrainer."""
+    from coursekit.post_training import trl_sft
+    from coursekit.post_training.assistant import _base
+
+    recipe = pt.AssistantRecipe()
+    train = pt.instruction_data("train", n_reviews=recipe.n_reviews, seed=recipe.seed)
+    convs = [c for task in train.values() for c, _ in task]
+    sets = {
+        "validation": held_out("validation", recipe),
+        "test": held_out("test", recipe),
+        "hand-written": handwritten_tasks(),
+    }
+    budget = {
+        "steps": recipe.sft_steps,
+        "batch_size": recipe.sft_batch_size,
+        "lr": recipe.sft_lr,
+        "seed": recipe.seed,
+    }
+    _, tokenizer = _base()
+    print(
+        f"{len(convs)} training conversations, {recipe.sft_steps} steps of "
+        f"{recipe.sft_batch_size}, lr {recipe.sft_lr}; conversations left with no labelled token "
+        f"after truncation to 128 tokens (trl drops them): "
+        f"{trl_sft.fully_truncated(tokenizer, convs)}",
+        flush=True,
+    )
+    runs = {
+        "course loop (train.fit)": lambda m, t: pt.train_sft(m, t, convs, masked=True, **budget),
+        "trl SFTTrainer": lambda m, t: trl_sft.train_sft_trl(m, t, convs, **budget),
+    }
+    columns = {}
+    for name, run in runs.items():
+        model, tokenizer = _base()
+        cpu = cpu_seconds()
+        model, losses = run(model, tokenizer)
+        col = {
+            "steps": len(losses),
+            "CPU s (training)": round(cpu_seconds() - cpu, 1),
+            "loss at step 1": round(losses[0], 3),
+            "final train loss (step)": round(losses[-1], 3),
+            "final train loss (mean of last 10)": round(sum(losses[-10:]) / 10, 3),
+        }
+        cpu = cpu_seconds()
+        for split, held in sets.items():
+            for metric, value in pt.task_scores(model, tokenizer, held).items():
+                col[f"{split}: {metric}"] = round(value, 3)
+        col["CPU s (scoring)"] = round(cpu_seconds() - cpu, 1)
+        columns[name] = col
+        print(f"{name}: done", flush=True)
+    return pd.DataFrame(columns)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curve", action="store_true", help="LoRA at 50, 200, 800, 3,000 reviews")
     parser.add_argument("--curve-only", action="store_true", help="the learning curve alone")
+    parser.add_argument("--trl", action="store_true", help="SFT: course loop vs trl SFTTrainer")
     args = parser.parse_args()
     coursekit.setup(seed=0)
     pd.set_option("display.width", 200)
+    if args.trl:
+        print("Masked SFT of the shop GPT: the course's loop vs trl's SFTTrainer (same everything)")
+        print(trl_table().to_string())
+        return 0
     if args.curve_only:
         print("LoRA learning curve (macro-F1 with 95% intervals: validation, test, hand-written)")
         print(curve_table(CURVE).to_string(index=False))
