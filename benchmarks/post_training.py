@@ -93,14 +93,15 @@ def held_out(split: str, recipe: pt.AssistantRecipe) -> dict:
 
 
 def handwritten_tasks() -> dict:
-    """The three tasks on the hand-written fixtures: reviews, questions (their FAQ passage), products."""
+    """The three tasks on the hand-written fixtures: reviews, questions with an FAQ answer, products."""
     from coursekit import data, paths
     from coursekit.post_training.sft import first_sentence
 
     fixtures = paths.repo_root() / "tests" / "fixtures"
     reviews = pd.read_json(fixtures / "handwritten_reviews.jsonl", lines=True)
-    questions = pd.read_json(fixtures / "handwritten_questions.jsonl", lines=True)
     answers = data.load_faq().set_index("faq_id")["answer"]
+    questions = pd.read_json(fixtures / "handwritten_questions.jsonl", lines=True)
+    questions = questions[questions["faq_id"].isin(answers.index)]  # not the out-of-scope ones
     return {
         "sentiment": [
             (pt.sentiment_chat(t, y), y)
