@@ -164,6 +164,7 @@ def sft_trainer(
 ) -> Any:
     """A ``trl.SFTTrainer`` set up as :func:`train_sft_trl` describes (not trained yet)."""
     from datasets import Dataset
+    from transformers import PrinterCallback
     from trl import SFTTrainer
 
     from coursekit.post_training.chat import check_template
@@ -171,7 +172,7 @@ def sft_trainer(
     check_template(getattr(tokenizer, "chat_template", None) or "")
     ordered = course_order(conversations, batch_size, steps, seed)
     dataset = Dataset.from_list([{"messages": [dict(m) for m in conv]} for conv in ordered])
-    return SFTTrainer(
+    trainer = SFTTrainer(
         model=model,
         args=sft_config(
             output_dir, steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_length=max_length
@@ -180,6 +181,8 @@ def sft_trainer(
         processing_class=tokenizer,
         callbacks=[_seed_before_first_step(seed)],
     )
+    trainer.remove_callback(PrinterCallback)  # it prints every logged step (progress, not results)
+    return trainer
 
 
 def train_sft_trl(
@@ -191,10 +194,18 @@ def train_sft_trl(
     batch_size: int = 16,
     lr: float = 2e-3,
     seed: int = 0,
+    cpu_seconds: dict[str, float] | None = None,
 ) -> tuple[Any, list[float]]:
-    """:func:`~coursekit.post_training.sft.train_sft` with ``trl``; returns ``(model, per-step losses)``."""
+    """:func:`~coursekit.post_training.sft.train_sft` with ``trl``; returns ``(model, per-step losses)``.
+
+    ``cpu_seconds``, if given, receives the CPU seconds of ``"preparation"`` (building the trainer:
+    trl tokenises and labels the dataset) and ``"training"`` (``trainer.train()``).
+    """
+    import time
+
     log = _LossLog()
     with tempfile.TemporaryDirectory() as tmp:
+        start = time.process_time()
         trainer = sft_trainer(
             model,
             tokenizer,
@@ -206,7 +217,11 @@ def train_sft_trl(
             seed=seed,
         )
         trainer.add_callback(log.callback)
+        prepared = time.process_time()
         trainer.train()
+        if cpu_seconds is not None:
+            cpu_seconds["preparation"] = prepared - start
+            cpu_seconds["training"] = time.process_time() - prepared
     model = trainer.model.to("cpu").eval()
     return model, log.losses
 
