@@ -118,6 +118,14 @@ def handwritten_tasks() -> dict:
     }
 
 
+def _same_prefix(a: list[float], b: list[float], tol: float = 1e-3) -> int:
+    """How many first steps have the same loss (to ``tol``) in both runs."""
+    n = 0
+    while n < min(len(a), len(b)) and abs(a[n] - b[n]) <= tol:
+        n += 1
+    return n
+
+
 def trl_table() -> pd.DataFrame:
     """The notebook's masked SFT through the course's loop and through trl's SFTTrainer."""
     from coursekit.post_training import trl_sft
@@ -152,8 +160,13 @@ def trl_table() -> pd.DataFrame:
         "trl SFTTrainer": lambda m, t: trl_sft.train_sft_trl(
             m, t, convs, cpu_seconds=trl_cpu, **budget
         ),
+        # the noise floor: the same loop, other batches and dropout masks
+        "course loop, seed 1": lambda m, t: pt.train_sft(
+            m, t, convs, masked=True, **{**budget, "seed": recipe.seed + 1}
+        ),
     }
     columns = {}
+    reference: list[float] = []
     for name, run in runs.items():
         cpu = cpu_seconds()
         model, losses = run(copy.deepcopy(base), tokenizer)  # the same starting weights for both
@@ -164,6 +177,9 @@ def trl_table() -> pd.DataFrame:
             "CPU s (preparing the data)": round(trl_cpu.pop("preparation", 0.0), 1),
             "CPU s (training)": round(trl_cpu.pop("training", total), 1),
             "loss at step 1": round(losses[0], 3),
+            "first steps with the course loop's loss (±0.001)": _same_prefix(
+                reference or losses, losses
+            ),
             "final train loss (step)": round(losses[-1], 3),
             "final train loss (mean of last 10)": round(sum(losses[-10:]) / 10, 3),
         }
@@ -173,6 +189,7 @@ def trl_table() -> pd.DataFrame:
                 col[f"{split}: {metric}"] = round(value, 3)
         col["CPU s (scoring)"] = round(cpu_seconds() - cpu, 1)
         columns[name] = col
+        reference = reference or losses
         print(f"{name}: done", flush=True)
     return pd.DataFrame(columns)
 
