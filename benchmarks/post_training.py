@@ -191,7 +191,10 @@ def trl_table() -> pd.DataFrame:
         columns[name] = col
         reference = reference or losses
         print(f"{name}: done", flush=True)
-    return pd.DataFrame(columns)
+    # as text, so that counts print as counts and scores with their rounding
+    return pd.DataFrame(
+        {name: {k: str(v) for k, v in col.items()} for name, col in columns.items()}
+    )
 
 
 def coverage_pairs(candidates: list, attributes: list, lexicon: dict) -> list[dict]:
