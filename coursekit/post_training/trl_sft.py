@@ -16,7 +16,8 @@ so that ``python benchmarks/post_training.py --trl`` can compare the two on the 
   cosine down to ``COSINE_FLOOR`` of the peak (``cosine_with_min_lr``), clipping at 1.0, fp32,
   no gradient checkpointing (trl's default is on), no packing;
 * **the same dropout masks**: the global RNG is re-seeded just before the first step, as ``fit``
-  seeds it just before its first batch (``Trainer`` draws from it in between, for its data loader).
+  seeds it just before its first batch (``Trainer`` draws from it in between: without the re-seed
+  the first step's loss already differs).
 
 What still differs, read in trl 1.16's and transformers' source: trl computes the loss with its
 fused LM head (``trl.trainer.utils.add_fused_lm_head``: log-probabilities of the labelled
@@ -24,7 +25,7 @@ positions only, summed, divided by the batch's number of labelled tokens), the c
 ``GPT2LMHeadModel``'s cross-entropy (the mean over the same tokens): equal in exact arithmetic,
 not in the last bits, and the difference grows over the steps. trl drops a conversation that
 truncation leaves without a labelled token (the course keeps it: it takes a batch slot and adds
-nothing), which would shift the batches after it: :func:`course_order` reports how many.
+nothing), which shifts the batches after it: :func:`fully_truncated` counts them.
 """
 
 from __future__ import annotations
