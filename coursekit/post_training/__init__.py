@@ -8,6 +8,8 @@
   train only on the assistant's tokens (:func:`masked_labels`);
 * :mod:`~coursekit.post_training.sft`: instructions from the shop's data, supervised fine-tuning
   (:func:`train_sft`) and held-out task scores (:func:`task_scores`);
+* :mod:`~coursekit.post_training.trl_sft`: the same SFT through ``trl``'s ``SFTTrainer``
+  (:func:`train_sft_trl`, for ``benchmarks/post_training.py --trl``);
 * :mod:`~coursekit.post_training.dpo`: the DPO loss from four log-probabilities
   (:func:`dpo_loss`, equal to ``trl``'s) and :func:`train_dpo`;
 * :mod:`~coursekit.post_training.assistant`: the notebook's cached runs (:func:`load_assistants`,
@@ -66,6 +68,13 @@ from coursekit.post_training.sft import (
     task_scores,
     train_sft,
 )
+from coursekit.post_training.trl_sft import (
+    course_order,
+    fully_truncated,
+    sft_config,
+    sft_trainer,
+    train_sft_trl,
+)
 
 __all__ = [
     "ASSISTANT_TOKEN",
@@ -85,11 +94,13 @@ __all__ = [
     "check_template",
     "copy_chat",
     "copy_metrics",
+    "course_order",
     "dpo_loss",
     "dpo_results",
     "encode",
     "faq_chat",
     "finetune_sentiment",
+    "fully_truncated",
     "full_labels",
     "generate",
     "handwritten_products",
@@ -106,9 +117,12 @@ __all__ = [
     "scores",
     "sentiment_chat",
     "sentiment_results",
+    "sft_config",
+    "sft_trainer",
     "sequence_logps",
     "state_bytes",
     "task_scores",
     "train_dpo",
     "train_sft",
+    "train_sft_trl",
 ]

@@ -143,12 +143,16 @@ class RandomBatches:
     def __len__(self) -> int:
         return self.steps
 
+    def picks(self) -> Iterator[list[int]]:
+        """The row indices of each batch, in training order (drawn with replacement, seeded)."""
+        gen = torch.Generator().manual_seed(self.seed)
+        for _ in range(self.steps):
+            yield torch.randint(len(self.rows), (self.batch_size,), generator=gen).tolist()
+
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         from coursekit.post_training.dpo import pad_rows
 
-        gen = torch.Generator().manual_seed(self.seed)
-        for _ in range(self.steps):
-            pick = torch.randint(len(self.rows), (self.batch_size,), generator=gen).tolist()
+        for pick in self.picks():
             rows = [self.rows[i] for i in pick]
             yield {
                 "input_ids": pad_rows([r[0] for r in rows], self.pad_id),
