@@ -168,7 +168,8 @@ def test_ci_run_end_to_end_with_a_fake_python(tmp_path, readme_rc, kernels):
         shutil.copy(ROOT / ".ci" / name, tmp_path / ".ci" / name)
     probe = (
         "python -c \"import os; print('kernels', os.environ.get('ATEN_CPU_CAPABILITY'), "
-        f"os.environ.get('ONEDNN_MAX_CPU_ISA'))\" && exit {readme_rc}"
+        "os.environ.get('ONEDNN_MAX_CPU_ISA'), os.environ.get('OPENBLAS_CORETYPE'), "
+        f"os.environ.get('NPY_DISABLE_CPU_FEATURES'))\" && exit {readme_rc}"
     )
     (tmp_path / "README.md").write_text(f"<!-- command: test -->\n```bash\n{probe}\n```\n")
     fake = tmp_path / "fakepython"
@@ -185,7 +186,8 @@ def test_ci_run_end_to_end_with_a_fake_python(tmp_path, readme_rc, kernels):
     else:
         env["COURSEKIT_CI_KERNELS"] = kernels
     env.pop("ATEN_CPU_CAPABILITY", None)
-    env.pop("ONEDNN_MAX_CPU_ISA", None)
+    for name in ("ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES"):
+        env.pop(name, None)
     run = subprocess.run(
         ["bash", str(tmp_path / ".ci" / "run")], env=env, capture_output=True, text=True
     )
@@ -195,9 +197,11 @@ def test_ci_run_end_to_end_with_a_fake_python(tmp_path, readme_rc, kernels):
     assert calls.index("python -m pip install --quiet torch==2.13.0") < len(calls) - 1
     assert "README test command: python -c" in run.stdout
     if kernels == "native":
-        assert "kernels None None" in run.stdout, "native kernels: nothing capped"
+        assert "kernels None None None None" in run.stdout, "native kernels: nothing capped"
     elif platform.machine().lower() in ("x86_64", "amd64"):
         assert "CPU kernels: AVX2 | ATEN_CPU_CAPABILITY = avx2" in run.stdout
-        assert "kernels avx2 AVX2" in run.stdout, "the README command runs under AVX2"
+        assert "kernels avx2 AVX2 Haswell X86_V4 AVX512_ICL" in run.stdout, (
+            "the README command runs under AVX2: torch, oneDNN, OpenBLAS and numpy's own loops"
+        )
     if readme_rc == 5:
         assert "exit 5 treated as success" in run.stdout
