@@ -217,9 +217,8 @@ def coverage_pairs(candidates: list, attributes: list, lexicon: dict) -> list[di
 
 
 def dpo_coverage_table() -> pd.DataFrame:
-    """DPO from the notebook's masked SFT policy on :func:`coverage_pairs`, before and after."""
+    """DPO from the notebook's masked SFT policy (cached) on :func:`coverage_pairs`, before and after."""
     from coursekit import copywriter, data
-    from coursekit.post_training.assistant import _base, _encode_pair
 
     recipe = pt.AssistantRecipe()
     products = data.load_products()
@@ -230,37 +229,14 @@ def dpo_coverage_table() -> pd.DataFrame:
     }
     sets = {"validation": by_split["validation"], "test": by_split["test"]}
     sets["hand-written"] = pt.handwritten_products()
-    train = pt.instruction_data("train", n_reviews=recipe.n_reviews, seed=recipe.seed)
-    convs = [c for task in train.values() for c, _ in task]
-    env.seed_everything(recipe.seed)  # the four new chat-token embeddings start random
-    policy, tokenizer = _base()
-    policy, _ = pt.train_sft(
-        policy,
-        tokenizer,
-        convs,
-        masked=True,
-        steps=recipe.sft_steps,
-        batch_size=recipe.sft_batch_size,
-        lr=recipe.sft_lr,
-        seed=recipe.seed,
-    )
+    sft = pt.load_assistants(recipe)
+    policy, tokenizer = sft["masked"], sft["tokenizer"]
     cands = pt.sample_candidates(
         policy, tokenizer, by_split["train"], recipe.candidates, recipe.temperature, recipe.seed
     )
     pairs = coverage_pairs(cands, by_split["train"], lexicon)
     print(f"{len(pairs)} coverage pairs from {len({str(p['attributes']) for p in pairs})} products")
-    before = {k: pt.copy_metrics(policy, tokenizer, v, lexicon) for k, v in sets.items()}
-    encoded = [_encode_pair(tokenizer, p) for p in pairs]
-    policy, _ = pt.train_dpo(
-        policy,
-        encoded,
-        tokenizer.pad_token_id,
-        beta=recipe.dpo_beta,
-        epochs=recipe.dpo_epochs,
-        lr=recipe.dpo_lr,
-        seed=recipe.seed,
-    )
-    after = {k: pt.copy_metrics(policy, tokenizer, v, lexicon) for k, v in sets.items()}
+    _, _, before, after = pt.dpo_before_after(policy, tokenizer, pairs, sets, lexicon, recipe)
     rows = [
         {
             "products": k,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from coursekit.post_training.assistant import (
     AssistantRecipe,
     copy_metrics,
+    dpo_before_after,
     dpo_results,
     handwritten_products,
     load_assistants,
@@ -96,6 +97,7 @@ __all__ = [
     "copy_metrics",
     "course_order",
     "dpo_loss",
+    "dpo_before_after",
     "dpo_results",
     "encode",
     "faq_chat",

@@ -232,13 +232,42 @@ def copy_metrics(
     }
 
 
+def dpo_before_after(
+    policy: Any,
+    tokenizer: Any,
+    pairs: Sequence[Mapping[str, Any]],
+    sets: Mapping[str, Sequence[Mapping[str, Any]]],
+    lexicon: Mapping[str, Sequence[str]],
+    recipe: AssistantRecipe,
+) -> tuple[Any, list[float], dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Copy metrics on every set, DPO on ``pairs`` with the recipe's settings, the metrics again.
+
+    Returns ``(policy, losses, before, after)``; whatever rule built the pairs, the DPO run and
+    its measurement are this one.
+    """
+    from coursekit.post_training.dpo import train_dpo
+
+    before = {k: copy_metrics(policy, tokenizer, v, lexicon) for k, v in sets.items()}
+    encoded = [_encode_pair(tokenizer, p) for p in pairs]
+    policy, losses = train_dpo(
+        policy,
+        encoded,
+        tokenizer.pad_token_id,
+        beta=recipe.dpo_beta,
+        epochs=recipe.dpo_epochs,
+        lr=recipe.dpo_lr,
+        seed=recipe.seed,
+    )
+    after = {k: copy_metrics(policy, tokenizer, v, lexicon) for k, v in sets.items()}
+    return policy, losses, before, after
+
+
 def dpo_results(recipe: AssistantRecipe | None = None, rebuild: bool = False) -> dict[str, Any]:
     """DPO on the masked assistant (cached): pairs, losses, and before/after copy metrics per set."""
     from transformers import GPT2LMHeadModel
 
     from coursekit import copywriter, data
     from coursekit.cache import get_or_build
-    from coursekit.post_training.dpo import train_dpo
 
     recipe = recipe or AssistantRecipe()
     sft = load_assistants(recipe)
@@ -260,18 +289,9 @@ def dpo_results(recipe: AssistantRecipe | None = None, rebuild: bool = False) ->
             policy, tokenizer, sets_train, recipe.candidates, recipe.temperature, recipe.seed
         )
         pairs = preference_pairs(cands, train_attrs, lexicon)
-        before = {k: copy_metrics(policy, tokenizer, v, lexicon) for k, v in sets.items()}
-        encoded = [_encode_pair(tokenizer, p) for p in pairs]
-        policy, losses = train_dpo(
-            policy,
-            encoded,
-            tokenizer.pad_token_id,
-            beta=recipe.dpo_beta,
-            epochs=recipe.dpo_epochs,
-            lr=recipe.dpo_lr,
-            seed=recipe.seed,
+        policy, losses, before, after = dpo_before_after(
+            policy, tokenizer, pairs, sets, lexicon, recipe
         )
-        after = {k: copy_metrics(policy, tokenizer, v, lexicon) for k, v in sets.items()}
         policy.save_pretrained(str(folder / "dpo"), safe_serialization=True)
         meta = {
             "pairs": pairs,
@@ -296,6 +316,7 @@ def dpo_results(recipe: AssistantRecipe | None = None, rebuild: bool = False) ->
 __all__ = [
     "AssistantRecipe",
     "copy_metrics",
+    "dpo_before_after",
     "dpo_results",
     "handwritten_products",
     "load_assistants",
