@@ -20,6 +20,7 @@ from coursekit.checks import (
     expect,
     hint,  # noqa: F401 (check.hint("NN.k") in a notebook)
 )
+from coursekit.recommend.split import cut_before
 
 SPLIT_FORBID = (
     "coursekit.recommend.leave_last_out",
@@ -74,9 +75,7 @@ def _reference_split(events: Any) -> tuple[Any, Any]:
     buys = events[events["kind"] == "purchase"].sort_values("date", kind="stable")
     counts = buys.groupby("shopper_id")["product_id"].transform("size")
     test = buys[counts >= 2].groupby("shopper_id").tail(1)
-    cut = events["shopper_id"].map(test.set_index("shopper_id")["date"])
-    history = events[cut.isna() | (events["date"] < cut)]
-    return history, test
+    return cut_before(events, test), test
 
 
 def _mistakes(events: Any) -> dict[str, tuple[Any, Any]]:
@@ -94,18 +93,16 @@ def _mistakes(events: Any) -> dict[str, tuple[Any, Any]]:
     # last purchase in file order, not by date
     by_file = buys[buys.groupby("shopper_id")["product_id"].transform("size") >= 2]
     file_test = by_file.groupby("shopper_id").tail(1)
-    cut = events["shopper_id"].map(file_test.set_index("shopper_id")["date"])
     out[
         "your test purchase is each shopper's last purchase *row*, but the rows are not in "
         "date order: sort by date first"
-    ] = (events[cut.isna() | (events["date"] < cut)], file_test)
+    ] = (cut_before(events, file_test), file_test)
     # every shopper tested, even with one purchase (nothing left to learn from)
     all_test = ordered.groupby("shopper_id").tail(1)
-    cut = events["shopper_id"].map(all_test.set_index("shopper_id")["date"])
     out[
         "you also held out the only purchase of a shopper who has one: nothing is left to "
         "learn their taste from, keep shoppers with at least two purchases"
-    ] = (events[cut.isna() | (events["date"] < cut)], all_test)
+    ] = (cut_before(events, all_test), all_test)
     # the last event, not the last purchase
     last_event = events.sort_values("date", kind="stable").groupby("shopper_id").tail(1)
     out[
